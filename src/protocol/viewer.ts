@@ -125,6 +125,8 @@ export interface ViewerState {
   filter: RowFilter;
   scrollTop: number;
   frame: BoxFrameSetting | null;
+  /** Set by the host in `init.state`; the webview keeps it verbatim so a restored panel knows its files. */
+  source?: string[];
 }
 
 // ---- webview → host -------------------------------------------------------------------------
