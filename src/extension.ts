@@ -1,0 +1,33 @@
+/**
+ * Activation stays thin: each feature registers its disposables; nothing heavy loads before
+ * first use (the rollout set is read when a viewer opens).
+ */
+import * as vscode from 'vscode';
+import { readConfig, onConfigChange } from './config';
+import { Viewers } from './viewer/viewers';
+import { RolloutSourcesTree } from './sources/sourcesTree';
+import { registerCommands } from './commands';
+import { log, logError } from './log';
+import { runHostSuiteIfRequested } from './hostSuite';
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  try {
+    const viewers = new Viewers({ extensionUri: context.extensionUri, config: readConfig });
+    const sources = new RolloutSourcesTree();
+    context.subscriptions.push(
+      log(),
+      ...viewers.register(),
+      sources,
+      vscode.window.registerTreeDataProvider('grpoStudio.sources', sources),
+      ...registerCommands({ extensionUri: context.extensionUri, viewers, sources }),
+      onConfigChange(() => void viewers.recomputeAll()),
+    );
+    await runHostSuiteIfRequested(context);
+  } catch (e) {
+    logError('activation failed', e);
+    void vscode.window.showErrorMessage(`GRPO Studio failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
+  }
+}
+
+export function deactivate(): void {}
