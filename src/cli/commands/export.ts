@@ -1,0 +1,61 @@
+/** `grpo-studio export <file>`: the valid completions as canonical v1 JSONL, in file order. */
+import { resolve } from 'node:path';
+import { readRollouts } from '../../core/rollouts/read';
+import { recordToJSON } from '../../core/schema/record';
+import { parseArgs, UsageError, type CliIO, type Command } from '../io';
+
+const HELP = `usage: grpo-studio export <file>
+
+Writes every valid completion of a v1 rollout file to stdout as canonical v1 JSON, one per line,
+in file order (unknown fields kept). Bad lines are reported on stderr as <file>:<line>: <error>
+and skipped; the exit code is still 0. Exit 2: missing/unreadable file or bad usage.
+`;
+
+export const command: Command = {
+  async run(args: string[], io: CliIO): Promise<number> {
+    let file: string;
+    try {
+      const a = parseArgs(args, { flags: ['help'] });
+      if (a.flags.has('help')) {
+        io.out(HELP);
+        return 0;
+      }
+      if (a.positionals.length !== 1) throw new UsageError('export needs exactly one <file>');
+      file = a.positionals[0]!;
+    } catch (e) {
+      if (e instanceof UsageError) {
+        io.err(`grpo-studio export: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+    // Batched writes: one write per line is slow on a pipe for a million lines.
+    let batch: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (batch.length) io.out(batch.join(''));
+      batch = [];
+      size = 0;
+    };
+    let summary;
+    try {
+      summary = await readRollouts(resolve(io.cwd, file), (rec) => {
+        const s = JSON.stringify(recordToJSON(rec)) + '\n';
+        batch.push(s);
+        size += s.length;
+        if (size > 1 << 16) flush();
+      });
+    } catch (e) {
+      flush();
+      io.err(`grpo-studio export: cannot read ${file}: ${oneLine(e)}\n`);
+      return 2;
+    }
+    flush();
+    for (const b of summary.badLines) io.err(`${file}:${b.line}: ${b.error}\n`);
+    return 0;
+  },
+};
+
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+}

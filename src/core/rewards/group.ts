@@ -1,0 +1,64 @@
+/**
+ * GRPO group statistics: the advantage each completion got, recomputed the way TRL does
+ * (sample std, like torch.std), and whether a group carried any learning signal.
+ */
+
+export interface GroupAdvantages {
+  advantages: number[];
+  mean: number;
+  /** Sample standard deviation (divides by N − 1); 0 for a group of one. */
+  std: number;
+  /** All rewards equal: every advantage is 0 and the group teaches nothing. */
+  zeroVariance: boolean;
+}
+
+export const ADVANTAGE_EPS = 1e-4;
+
+export function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+/** Sample standard deviation; 0 when fewer than two values (torch.std would give NaN). */
+export function sampleStd(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+export function groupAdvantages(rewards: readonly number[]): GroupAdvantages {
+  const m = mean(rewards);
+  const std = sampleStd(rewards);
+  const zeroVariance = rewards.every((r) => r === rewards[0]);
+  const advantages = rewards.map((r) => (zeroVariance ? 0 : (r - m) / (std + ADVANTAGE_EPS)));
+  return { advantages, mean: m, std, zeroVariance };
+}
+
+/** A logged value differs from the recomputed one beyond float noise (1e-6 absolute or 1e-4 relative). */
+export function compareLogged(logged: number | undefined, recomputed: number): { mismatch: boolean } {
+  if (logged === undefined) return { mismatch: false };
+  const diff = Math.abs(logged - recomputed);
+  return { mismatch: !(diff <= 1e-6 || diff <= 1e-4 * Math.max(Math.abs(logged), Math.abs(recomputed))) };
+}
+
+/** Mean and sample std of a stream of numbers without keeping them (Welford's update). */
+export class RunningStats {
+  n = 0;
+  private m = 0;
+  private m2 = 0;
+
+  add(x: number): void {
+    this.n++;
+    const d = x - this.m;
+    this.m += d / this.n;
+    this.m2 += d * (x - this.m);
+  }
+
+  get mean(): number {
+    return this.m;
+  }
+
+  /** Sample std (N − 1); 0 below two values. */
+  get std(): number {
+    return this.n < 2 ? 0 : Math.sqrt(this.m2 / (this.n - 1));
+  }
+}
