@@ -7,6 +7,9 @@ import type { CliIO, Command } from './io';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // Each entry loads its module lazily so one command's dependencies never slow another.
+  export: async () => (await import('./commands/export')).command,
+  score: async () => (await import('./commands/score')).command,
+  stats: async () => (await import('./commands/stats')).command,
 };
 
 function usage(): string {
