@@ -6,6 +6,7 @@
 import type { BadLine, RolloutRecord } from '../schema/record';
 import { completionText } from '../schema/record';
 import { readRollouts } from '../rollouts/read';
+import { GroupKeys } from '../rollouts/groups';
 import { scoreRecord, isVariantName, type RecordScore } from '../rewards/variants';
 import { groupAdvantages, compareLogged } from '../rewards/group';
 import type { GroupFlag, GroupRow, RowFilter } from '../../protocol/viewer';
@@ -71,29 +72,16 @@ export class RolloutSet {
     return set;
   }
 
-  /** Groups by `group` when present; otherwise by step + identical prompt among consecutive records. */
+  /** Group keys as `GroupKeys` assigns them (written `group`, else step + identical prompt). */
   private buildGroups(): void {
-    let prevDerived: { key: string; sig: string } | null = null;
-    let derivedCount = 0;
+    const keys = new GroupKeys();
     this.records.forEach((r, i) => {
-      const rec = r.record;
-      let key: string;
-      if (rec.group !== undefined) {
-        key = rec.group;
-        prevDerived = null;
-      } else {
-        const sig = `${rec.step ?? ''}\u0000${rec.prompt?.text ?? ''}\u0000${(rec.prompt?.images ?? []).join('\u0000')}`;
-        if (prevDerived && prevDerived.sig === sig) key = prevDerived.key;
-        else {
-          key = `${rec.step ?? '?'}/~${derivedCount++}`;
-          prevDerived = { key, sig };
-        }
-      }
+      const key = keys.keyOf(r.record);
       let g = this.byKey.get(key);
       if (g === undefined) {
         g = this.groups.length;
         this.byKey.set(key, g);
-        this.groups.push({ key, step: rec.step ?? null, members: [] });
+        this.groups.push({ key, step: r.record.step ?? null, members: [] });
       }
       this.groups[g]!.members.push(i);
     });
