@@ -1,0 +1,160 @@
+/**
+ * The extension-host suite: runs inside a real VS Code with the real `vscode` API, against the
+ * installed extension. Bundled (mocha included, `vscode` external) into out/test/host-suite.js by
+ * test/extension-host/bundle.mjs. Two entry points over the same tests:
+ * - `run()` for @vscode/test-electron (`extensionTestsPath`), rejects when a test fails;
+ * - `runSuite()` for src/hostSuite.ts inside code-server, resolves with the counts.
+ */
+import * as vscode from 'vscode';
+import Mocha from 'mocha';
+import assert from 'node:assert/strict';
+
+const EXTENSION_ID = 'grpo-studio.grpo-studio';
+const COMMAND_TITLES = [
+  'GRPO Studio: Open Sample',
+  'GRPO Studio: Open Rollouts File…',
+  'GRPO Studio: Next Group',
+  'GRPO Studio: Previous Group',
+];
+
+export interface SuiteResults {
+  passed: number;
+  failed: number;
+  failures: { title: string; error: string }[];
+}
+
+interface CommandContribution {
+  command: string;
+  title: string;
+  category?: string;
+}
+
+interface ConfigurationContribution {
+  properties?: Record<string, { default?: unknown }>;
+}
+
+interface Contributes {
+  commands?: CommandContribution[];
+  configuration?: ConfigurationContribution | ConfigurationContribution[];
+}
+
+function extension(): vscode.Extension<unknown> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+  return ext;
+}
+
+function contributes(): Contributes {
+  return (extension().packageJSON as { contributes?: Contributes }).contributes ?? {};
+}
+
+/** "Category: Title" as the command palette shows it. */
+function paletteTitle(c: CommandContribution): string {
+  return c.category ? `${c.category}: ${c.title}` : c.title;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function allTabs(): readonly vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+}
+
+/** A tab showing one of this extension's webviews (panel or custom editor). */
+function isViewerTab(tab: vscode.Tab): boolean {
+  const input = tab.input;
+  if (input instanceof vscode.TabInputWebview) return /grpo/i.test(input.viewType);
+  if (input instanceof vscode.TabInputCustom) return /grpo/i.test(input.viewType);
+  return false;
+}
+
+function defineTests(root: Mocha.Suite): void {
+  const suite = Mocha.Suite.create(root, 'GRPO Studio in a real VS Code');
+  suite.timeout(60_000);
+  const test = (title: string, fn: () => Promise<void>) => suite.addTest(new Mocha.Test(title, fn));
+
+  test('the extension activates', async () => {
+    const ext = extension();
+    await ext.activate();
+    assert.equal(ext.isActive, true);
+  });
+
+  test('the palette titles the viewer needs are contributed', async () => {
+    const titles = (contributes().commands ?? []).map(paletteTitle);
+    for (const t of COMMAND_TITLES) assert.ok(titles.includes(t), `contributes "${t}" (has: ${titles.join(', ')})`);
+  });
+
+  test('every contributed command is registered', async () => {
+    await extension().activate();
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const declared = (contributes().commands ?? []).map((c) => c.command);
+    assert.ok(declared.includes('grpoStudio.openSample'), 'grpoStudio.openSample is declared');
+    const missing = declared.filter((c) => !registered.has(c));
+    assert.deepEqual(missing, [], 'declared but not registered');
+  });
+
+  test('configuration defaults are present', async () => {
+    const raw = contributes().configuration;
+    const sections = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    const entries = sections.flatMap((s) => Object.entries(s.properties ?? {}));
+    assert.ok(entries.length > 0, 'the extension contributes settings');
+    const config = vscode.workspace.getConfiguration();
+    for (const [key, schema] of entries) {
+      if (!('default' in schema)) continue;
+      assert.deepEqual(config.inspect(key)?.defaultValue, schema.default, `default of ${key}`);
+    }
+  });
+
+  test('grpoStudio.openSample opens a viewer webview tab', async () => {
+    await vscode.commands.executeCommand('grpoStudio.openSample');
+    const tab = await waitFor('a GRPO Studio webview tab', () => allTabs().find(isViewerTab));
+    assert.ok(tab.label.length > 0, 'the tab has a title');
+  });
+
+  test('next/previous group commands run while the viewer is open', async () => {
+    const ids = (contributes().commands ?? [])
+      .filter((c) => /Next Group|Previous Group/.test(c.title))
+      .map((c) => c.command);
+    assert.equal(ids.length, 2, 'two navigation commands');
+    for (const id of ids) await vscode.commands.executeCommand(id);
+  });
+
+  test('a *.rollouts.jsonl file in the workspace opens in the viewer', async () => {
+    const [file] = await vscode.workspace.findFiles('**/*.rollouts.jsonl', '**/node_modules/**', 1);
+    assert.ok(file, 'the test workspace holds a *.rollouts.jsonl file');
+    const before = allTabs().filter(isViewerTab).length;
+    await vscode.commands.executeCommand('vscode.open', file);
+    await waitFor('a second viewer tab', () => (allTabs().filter(isViewerTab).length > before ? true : undefined));
+    const active = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(active && isViewerTab(active), 'the opened file shows in the viewer, not as text');
+  });
+}
+
+export async function runSuite(): Promise<SuiteResults> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, reporter: 'spec' });
+  defineTests(mocha.suite);
+  const results: SuiteResults = { passed: 0, failed: 0, failures: [] };
+  await new Promise<void>((resolve) => {
+    const runner = mocha.run(() => resolve());
+    runner.on('pass', () => (results.passed += 1));
+    runner.on('fail', (t: Mocha.Runnable, err: unknown) => {
+      results.failed += 1;
+      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      results.failures.push({ title: t.fullTitle(), error });
+    });
+  });
+  return results;
+}
+
+/** @vscode/test-electron's entry point. */
+export async function run(): Promise<void> {
+  const r = await runSuite();
+  if (r.failed > 0) throw new Error(`${r.failed} host test(s) failed: ${r.failures.map((f) => f.title).join('; ')}`);
+}

@@ -1,0 +1,273 @@
+/**
+ * Drives a real VS Code in a browser: code-server (installed by scripts/install-code-server.sh)
+ * with our VSIX installed, opened by Debian's chromium through playwright-core (DESIGN §8).
+ * `CodeServer` owns the server process tree; `Workbench` is one browser window on one folder.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const CODE_SERVER_BIN = join(REPO_ROOT, '.cache/bin/code-server');
+export const CHROMIUM_BIN = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+export const RESULTS_DIR = join(REPO_ROOT, 'test-results');
+
+export interface CodeServerOptions {
+  /** The VSIX to install before starting. */
+  vsix: string;
+  /** Keep workspace trust on (only the trust test wants the prompt). Default off. */
+  workspaceTrust?: boolean;
+  /** Extra user settings, merged over the test defaults. */
+  settings?: Record<string, unknown>;
+  /** Extra environment for code-server; its extension hosts inherit it. */
+  env?: Record<string, string>;
+}
+
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? ok(addr.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export class CodeServer {
+  private constructor(
+    readonly url: string,
+    readonly dir: string,
+    private readonly proc: ChildProcess,
+    private readonly log: string[],
+  ) {}
+
+  /** Installs the VSIX into a fresh extensions dir, then starts code-server on a free loopback port. */
+  static async start(o: CodeServerOptions): Promise<CodeServer> {
+    if (!existsSync(CODE_SERVER_BIN)) throw new Error(`${CODE_SERVER_BIN} missing: run bash scripts/install-code-server.sh`);
+    const dir = mkdtempSync(join(tmpdir(), 'grpo-code-server-'));
+    const userData = join(dir, 'user-data');
+    const extensions = join(dir, 'extensions');
+    mkdirSync(join(userData, 'User'), { recursive: true });
+    const settings = {
+      'security.workspace.trust.enabled': o.workspaceTrust ?? false,
+      'workbench.startupEditor': 'none',
+      'chat.disableAIFeatures': true,
+      'telemetry.telemetryLevel': 'off',
+      'workbench.tips.enabled': false,
+      'extensions.autoUpdate': false,
+      'extensions.autoCheckUpdates': false,
+      'update.mode': 'none',
+      ...o.settings,
+    };
+    writeFileSync(join(userData, 'User/settings.json'), JSON.stringify(settings, null, 2));
+    const dirs = [`--user-data-dir=${userData}`, `--extensions-dir=${extensions}`];
+    await run(CODE_SERVER_BIN, [...dirs, '--install-extension', o.vsix], { timeout: 120_000 });
+
+    const port = await freePort();
+    const log: string[] = [];
+    // Own process group, so stop() can end the server and every extension host it forked.
+    const proc = spawn(
+      CODE_SERVER_BIN,
+      [...dirs, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check'],
+      // An empty gallery: nothing in the workbench tries to reach a marketplace host.
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...o.env } },
+    );
+    const keep = (b: Buffer) => {
+      log.push(b.toString());
+      if (log.length > 400) log.splice(0, 200);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    const server = new CodeServer(`http://127.0.0.1:${port}`, dir, proc, log);
+    try {
+      await waitUntil('code-server /healthz', async () => {
+        if (proc.exitCode !== null) throw new Error(`code-server exited ${proc.exitCode}:\n${log.join('')}`);
+        const res = await fetch(`${server.url}/healthz`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      }, 60_000);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    return server;
+  }
+
+  output(): string {
+    return this.log.join('');
+  }
+
+  /** Ends the whole process group (server, extension hosts, pty host), then removes its dirs. */
+  async stop(): Promise<void> {
+    const pid = this.proc.pid;
+    if (pid !== undefined && this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }, 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Children that outlived the leader still hold the group id.
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* none left */
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every frame records CSP violations it sees; read back by Workbench.cspViolations(). */
+const CSP_LISTENER = `(() => {
+  const w = window;
+  if (w.__grpoCsp) return;
+  w.__grpoCsp = [];
+  const record = (e) => w.__grpoCsp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+  w.addEventListener('securitypolicyviolation', record, true);
+  document.addEventListener('securitypolicyviolation', record, true);
+})()`;
+
+export class Workbench {
+  readonly consoleErrors: string[] = [];
+  readonly dialogs: string[] = [];
+  private readonly cspMessages: string[] = [];
+
+  private constructor(
+    readonly browser: Browser,
+    readonly page: Page,
+  ) {}
+
+  /** Launches chromium and opens `folder` in the workbench; resolves once the workbench shows. */
+  static async open(server: CodeServer, folder: string): Promise<Workbench> {
+    if (!existsSync(CHROMIUM_BIN)) throw new Error(`${CHROMIUM_BIN} missing: apt-get install chromium`);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM_BIN,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const wb = new Workbench(browser, page);
+    page.on('console', (m) => {
+      const text = m.text();
+      if (/Content Security Policy/i.test(text)) wb.cspMessages.push(text);
+      if (m.type() === 'error') wb.consoleErrors.push(text);
+    });
+    page.on('pageerror', (e) => wb.consoleErrors.push(`pageerror: ${e.message}`));
+    page.on('dialog', (d) => {
+      wb.dialogs.push(`${d.type()}: ${d.message()}`);
+      void d.dismiss().catch(() => undefined);
+    });
+    await page.addInitScript(CSP_LISTENER);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    // The explorer shows the folder once the remote file system answers.
+    await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+    return wb;
+  }
+
+  /** Runs a palette command by its title: F1, type, wait for the entry, Enter. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    await this.page
+      .locator('.quick-input-list .monaco-list-row', { hasText: title })
+      .first()
+      .waitFor({ state: 'visible', timeout: 20_000 });
+    await this.page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+  }
+
+  /** Opens a workspace file with its default editor through Quick Open. */
+  async openFile(relativePath: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relativePath);
+    const name = relativePath.split('/').pop() ?? relativePath;
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20_000 });
+    await this.page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * The webview's inner frame (two iframes below the page) for which `matches` holds; by default
+   * the one holding `<grpo-viewer>`. Installs the CSP listener there too, for late violations.
+   */
+  async webviewFrame(matches: (f: Frame) => Promise<boolean> = hasViewer, timeoutMs = 30_000): Promise<Frame> {
+    const frame = await waitUntil('the viewer webview frame', async () => {
+      for (const f of this.page.frames()) {
+        if (f === this.page.mainFrame() || f.isDetached()) continue;
+        if (await matches(f).catch(() => false)) return f;
+      }
+      return undefined;
+    }, timeoutMs, 250);
+    await frame.evaluate(CSP_LISTENER).catch(() => undefined);
+    return frame;
+  }
+
+  /** CSP violations: console reports plus `securitypolicyviolation` events from every frame. */
+  async cspViolations(): Promise<string[]> {
+    const seen = [...this.cspMessages];
+    for (const f of this.page.frames()) {
+      if (f.isDetached()) continue;
+      const got = await f.evaluate('window.__grpoCsp || []').catch(() => []);
+      if (Array.isArray(got)) seen.push(...got.map(String));
+    }
+    return seen;
+  }
+
+  /** Evaluates `expression` in every frame (page, workbench iframes, webviews). */
+  async inEveryFrame(expression: string): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (const f of this.page.frames()) {
+      if (f.isDetached()) continue;
+      out.push(await f.evaluate(expression).catch((e: unknown) => `error: ${String(e)}`));
+    }
+    return out;
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const path = join(RESULTS_DIR, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+}
+
+async function hasViewer(f: Frame): Promise<boolean> {
+  return (await f.locator('grpo-viewer').count()) > 0;
+}
