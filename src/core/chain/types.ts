@@ -43,7 +43,10 @@ export interface ParsedChain {
   think: string | null;
   /** Text of the first <answer>…</answer>, null when absent. */
   answer: string | null;
-  /** True when the completion is <think>…</think> then <answer>…</answer> and nothing else but whitespace. */
+  /**
+   * True when the completion is <think>…</think> then <answer>…</answer> and nothing else but whitespace:
+   * the seeds' format regex (lazy, matched at the start) plus nothing but whitespace after its </answer>.
+   */
   formatOk: boolean;
   /** Human-readable reasons the format is not ok (text outside tags, unclosed tag, …). */
   violations: string[];
