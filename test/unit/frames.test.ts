@@ -86,10 +86,21 @@ test('detectFrame: a declared frame wins and is never ambiguous', () => {
   assert.deepEqual(d.candidates, ['abs', 'resized', 'rel1000']);
 });
 
-test('detectFrame: seed syntax -> abs; resized and rel1000 also fit, so ambiguous', () => {
+test('detectFrame: seed syntax -> abs, documented so: other fitting frames do not make it ambiguous', () => {
   // resized: 346*640/644 = 343.9, 407*480/476 = 410.4; rel1000: 407*0.48 = 195.4; rel1: 58*640 is far out.
   const d = detectFrame(parseChain('<think>[58,109,346,407 motorcyclist]</think>').boxes, IMG, SEED);
-  assert.deepEqual(d, { detected: 'abs', ambiguous: true, candidates: ['abs', 'resized', 'rel1000'] });
+  assert.deepEqual(d, { detected: 'abs', ambiguous: false, candidates: ['abs', 'resized', 'rel1000'] });
+});
+
+test('detectFrame: bbox_2d that fits both abs and resized in different places is ambiguous', () => {
+  // resized 644x476 vs 640x480: x2 = 600 maps to 596.3 and y2 = 470 to 473.9, more than 1 px apart.
+  const d = detectFrame(parseChain('{"bbox_2d": [10, 10, 600, 470], "label": "bus"}').boxes, IMG, SEED);
+  assert.equal(d.detected, 'resized');
+  assert.equal(d.ambiguous, true);
+  // The same box on an image whose resized frame equals the original (a multiple of 28) is not.
+  const same = detectFrame(parseChain('{"bbox_2d": [10, 10, 600, 470], "label": "bus"}').boxes, { width: 644, height: 476 }, SEED);
+  assert.equal(same.ambiguous, true, 'rel1000 still places it elsewhere');
+  assert.ok(same.candidates.includes('abs'));
 });
 
 test('detectFrame: bbox_2d reaching 644 fits resized and rel1000 but not abs', () => {

@@ -137,6 +137,20 @@ export function detectFrame(boxes: ParsedBox[], image: ImageSize, opts: FrameOpt
   const all = boxes.flatMap((b) => b.coords);
   const unit = all.every((v) => v >= 0 && v <= 1) && all.some((v) => !Number.isInteger(v));
   const detected: BoxFrame = unit ? 'rel1' : FRAME_OF_SYNTAX[commonSyntax(boxes)];
-  const ambiguous = candidates.length > 1 || (candidates.length === 1 && candidates[0] !== detected);
+  // Seed boxes are documented as absolute and Qwen-VL / Qwen2-VL tokens as 0–1000, so when they
+  // fit, other frames that also fit are no reason to ask. Qwen2.5-VL JSON and bare lists are
+  // written in the original or the resized frame depending on the pipeline: ask when those two
+  // frames put the boxes in visibly different places.
+  const syntax = unit ? null : commonSyntax(boxes);
+  const decisive = syntax === 'seed' || syntax === 'qwen-ref' || syntax === 'qwen2-special';
+  const place = (f: BoxFrame) => boxes.map((b) => toImagePixels(b.coords, f, image, resized));
+  const differs = (f: BoxFrame) => {
+    const a = place(f);
+    const b = place(detected);
+    return a.some((box, i) => box.some((v, k) => Math.abs(v - b[i]![k]!) > 1));
+  };
+  const ambiguous = !candidates.includes(detected)
+    ? candidates.length > 0
+    : !decisive && candidates.some((f) => f !== detected && differs(f));
   return { detected, ambiguous, candidates };
 }
