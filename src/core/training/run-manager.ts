@@ -1,0 +1,293 @@
+/**
+ * RunManager: launches, watches, stops, restarts, resumes and reattaches training runs of one
+ * workspace, and tells listeners what happens (status, output, progress, metrics, problems).
+ * No vscode import: the extension's Runs view and the CLI both sit on it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { newestCheckpoint } from './checkpoints';
+import type { MetricPoint } from './metrics';
+import type { OutputProblem } from './output-scanner';
+import { planLaunch, resolveChain, type RunProfile } from './profile';
+import { clockTicks, collectTree } from './process-table';
+import type { Progress } from './progress';
+import { ensureDir, FINISHED, listRunIds, newRunId, runDir, writeJson, type RunRecord, type RunStatus } from './run-folder';
+import { inspectRun } from './run-status';
+import { RunWatch, type Stream } from './run-watch';
+import { stopTree, type StopOptions, type StopResult } from './stop-tree';
+import { RUN_MARKER, writeSupervisor } from './supervisor';
+
+export interface RunInfo {
+  id: string;
+  dir: string;
+  record: RunRecord;
+  status: RunStatus;
+  live: boolean;
+  progress?: Progress;
+  /** Problems recognised in the output so far (newest last, at most 50). */
+  problems: { stream: Stream; problem: OutputProblem }[];
+}
+
+export interface RunEvents {
+  status: RunInfo;
+  output: { run: string; stream: Stream; text: string };
+  progress: { run: string; progress: Progress };
+  metrics: { run: string; points: MetricPoint[] };
+  problem: { run: string; stream: Stream; problem: OutputProblem };
+}
+
+export interface LaunchOptions {
+  /** Every profile of the file, so `after` resolves. Defaults to [profile]. */
+  profiles?: readonly RunProfile[];
+  gpus?: number[];
+  /** true: resume from the newest checkpoint in output_dir (error if none); a string: that checkpoint. */
+  resume?: boolean | string;
+}
+
+export interface RunManagerOptions {
+  workspace: string;
+  /** Base environment of runs (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Node (or Electron) binary that runs the supervisor (default process.execPath). */
+  nodePath?: string;
+  /** How often live runs are checked and logs read (ms). */
+  pollMs?: number;
+}
+
+type Listener<T> = (e: T) => void;
+
+export class RunManager {
+  private readonly runs = new Map<string, RunInfo>();
+  private readonly watches = new Map<string, RunWatch>();
+  // Keyed by event name; `on` and `emit` keep each set's payload type consistent.
+  private readonly listeners = new Map<keyof RunEvents, Set<Listener<never>>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly opts: RunManagerOptions) {}
+
+  /** Subscribe; returns the unsubscribe function (a VS Code Disposable's `dispose`). */
+  on<K extends keyof RunEvents>(event: K, listener: Listener<RunEvents[K]>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  private emit<K extends keyof RunEvents>(event: K, e: RunEvents[K]): void {
+    for (const l of (this.listeners.get(event) ?? []) as Set<Listener<RunEvents[K]>>) {
+      try {
+        l(e);
+      } catch {
+        // one listener's bug must not stop the others or the run
+      }
+    }
+  }
+
+  list(): RunInfo[] {
+    return [...this.runs.values()].sort((a, b) => (a.record.createdAt < b.record.createdAt ? 1 : -1));
+  }
+
+  get(id: string): RunInfo | undefined {
+    return this.runs.get(id);
+  }
+
+  async launch(profile: RunProfile, o: LaunchOptions = {}): Promise<RunInfo> {
+    const ws = this.opts.workspace;
+    const profiles = o.profiles ?? [profile];
+    const chain = resolveChain(profiles.some((p) => p.name === profile.name) ? profiles : [...profiles, profile], profile.name);
+    let resumeFrom: string | undefined;
+    if (o.resume !== undefined && o.resume !== false) {
+      if (typeof o.resume === 'string') resumeFrom = o.resume;
+      else {
+        const out = planLaunch(profile, { workspace: ws, profiles: chain, ...(o.gpus ? { gpus: o.gpus } : {}) }).outputDir;
+        if (!out) throw new Error(`profile "${profile.name}" has no output_dir to resume from`);
+        const ckpt = newestCheckpoint(out);
+        if (!ckpt) throw new Error(`no checkpoint-N folder in ${out} to resume from`);
+        resumeFrom = ckpt.path;
+      }
+    }
+    const plan = planLaunch(profile, {
+      workspace: ws,
+      profiles: chain,
+      ...(o.gpus ? { gpus: o.gpus } : {}),
+      ...(resumeFrom !== undefined ? { resumeFrom } : {}),
+      ...(this.opts.env ? { env: this.opts.env } : {}),
+    });
+    if (!existsSync(plan.cwd)) throw new Error(`profile "${profile.name}": cwd ${plan.cwd} does not exist`);
+    if (plan.outputDir) mkdirSync(plan.outputDir, { recursive: true });
+
+    const id = newRunId(profile.name);
+    const dir = runDir(ws, id);
+    ensureDir(dir);
+    const record: RunRecord = { ...plan, id, clockTicks: clockTicks(), createdAt: new Date().toISOString(), status: 'starting', chain };
+    writeJson(join(dir, 'launch.json'), record);
+    const started = await this.startSupervisor(dir);
+    const info = this.track(id);
+    if (!info) throw new Error(`run ${id}: run.json unreadable after launch`);
+    if (started.error) throw Object.assign(new Error(`run ${id} failed to start: ${started.error}`), { run: info });
+    return info;
+  }
+
+  private startSupervisor(dir: string): Promise<{ pid?: number; error?: string }> {
+    const env = { ...(this.opts.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' };
+    // Detached: its own session, so closing the editor (SIGHUP to its group) does not reach it.
+    const sup = spawn(this.opts.nodePath ?? process.execPath, [writeSupervisor(dir), dir], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env, cwd: dir });
+    return new Promise((resolvePromise) => {
+      let text = '';
+      const done = (r: { pid?: number; error?: string }) => {
+        clearTimeout(timer);
+        sup.stdout?.removeAllListeners();
+        sup.stdout?.destroy();
+        sup.unref();
+        resolvePromise(r);
+      };
+      const timer = setTimeout(() => done({ error: 'the supervisor did not report within 15 s' }), 15_000);
+      sup.on('error', (e) => done({ error: `cannot start the supervisor: ${e.message}` }));
+      sup.on('exit', () => this.refresh());
+      sup.stdout?.setEncoding('utf8');
+      sup.stdout?.on('data', (d: string) => {
+        text += d;
+        const nl = text.indexOf('\n');
+        if (nl < 0) return;
+        try {
+          done(JSON.parse(text.slice(0, nl)) as { pid?: number; error?: string });
+        } catch {
+          done({ error: `unexpected supervisor output: ${text.slice(0, 200)}` });
+        }
+      });
+      sup.stdout?.on('end', () => done({ error: 'the supervisor exited without reporting' }));
+    });
+  }
+
+  /** Read the run folder, start watching it if live (or once, if finished), emit its status. */
+  private track(id: string): RunInfo | undefined {
+    const dir = runDir(this.opts.workspace, id);
+    const state = inspectRun(dir, true);
+    if (!state) return undefined;
+    const prev = this.runs.get(id);
+    const info: RunInfo = { id, dir, record: state.record, status: state.status, live: state.live, problems: prev?.problems ?? [] };
+    if (prev?.progress) info.progress = prev.progress;
+    this.runs.set(id, info);
+    if (!this.watches.has(id)) {
+      const watch = new RunWatch(state.record, dir, {
+        output: (stream, text) => this.emit('output', { run: id, stream, text }),
+        progress: (progress) => {
+          const cur = this.runs.get(id);
+          if (cur) cur.progress = progress;
+          this.emit('progress', { run: id, progress });
+        },
+        metrics: (points) => this.emit('metrics', { run: id, points }),
+        problem: (stream, problem) => {
+          const cur = this.runs.get(id);
+          if (cur) {
+            cur.problems.push({ stream, problem });
+            if (cur.problems.length > 50) cur.problems.shift();
+          }
+          this.emit('problem', { run: id, stream, problem });
+        },
+      });
+      this.watches.set(id, watch);
+      if (state.live) watch.start(this.opts.pollMs ?? 250);
+      else watch.poll();
+    }
+    if (!prev || prev.status !== info.status || prev.live !== info.live || prev.record.pid !== info.record.pid) this.emit('status', info);
+    if (!info.live) this.watches.get(id)?.stop();
+    this.ensureTimer();
+    return info;
+  }
+
+  private ensureTimer(): void {
+    const anyLive = [...this.runs.values()].some((r) => r.live);
+    if (anyLive && !this.timer) {
+      this.timer = setInterval(() => this.refresh(), Math.max(this.opts.pollMs ?? 250, 500));
+      this.timer.unref();
+    } else if (!anyLive && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Re-read every live run's folder; a finished run gets one last read of its logs. */
+  refresh(): void {
+    for (const r of [...this.runs.values()]) {
+      if (!r.live) continue;
+      const watch = this.watches.get(r.id);
+      const info = this.track(r.id);
+      if (info && !info.live) watch?.poll();
+    }
+    this.ensureTimer();
+  }
+
+  /** After a window reload: find every run in the workspace; live ones are followed again. */
+  reattach(): RunInfo[] {
+    for (const id of listRunIds(this.opts.workspace)) if (!this.runs.has(id)) this.track(id);
+    return this.list();
+  }
+
+  /** Every live process of a run (its tree, including workers that left the process group). */
+  processesOf(id: string): number[] {
+    const r = this.runs.get(id) ?? this.track(id);
+    if (!r || !r.live) return [];
+    const root = r.record.pid !== undefined && r.record.startTicks !== undefined ? { pid: r.record.pid, startTicks: r.record.startTicks } : undefined;
+    return [...collectTree(root, { marker: { name: RUN_MARKER, value: id } }).keys()];
+  }
+
+  /** Which run a pid belongs to (e.g. one holding GPU memory), if any. */
+  ownerOf(pid: number): string | undefined {
+    return [...this.runs.values()].find((r) => r.live && this.processesOf(r.id).includes(pid))?.id;
+  }
+
+  /**
+   * Stop a run: SIGINT, SIGTERM, SIGKILL to the whole tree after grace periods. Resolves with
+   * ok=true only when no process of the tree is left.
+   */
+  async stop(id: string, o: Omit<StopOptions, 'marker' | 'exclude'> = {}): Promise<StopResult> {
+    const dir = runDir(this.opts.workspace, id);
+    const state = inspectRun(dir);
+    if (!state) throw new Error(`no run '${id}'`);
+    writeFileSync(join(dir, 'stop-requested'), new Date().toISOString() + '\n');
+    const rec = state.record;
+    const root = rec.pid !== undefined && rec.startTicks !== undefined ? { pid: rec.pid, startTicks: rec.startTicks } : undefined;
+    const exclude = new Set(rec.supervisorPid !== undefined ? [rec.supervisorPid] : []);
+    const result = await stopTree(root, { ...o, marker: { name: RUN_MARKER, value: id }, exclude });
+    // The supervisor records the exit as soon as its child is gone; give it a moment.
+    const end = Date.now() + 3000;
+    while (Date.now() < end && inspectRun(dir)?.live) await new Promise((r) => setTimeout(r, 50));
+    const after = inspectRun(dir, true);
+    if (after && !FINISHED.includes(after.status) && !after.live) {
+      writeJson(join(dir, 'run.json'), { ...after.record, status: 'stopped', endedAt: new Date().toISOString() });
+    }
+    if (this.runs.has(id) || after) this.track(id);
+    this.refresh();
+    return result;
+  }
+
+  /** Stop (if live) and launch the same profile again with the same GPUs. */
+  async restart(id: string, o: { resume?: boolean | string; stop?: Omit<StopOptions, 'marker' | 'exclude'> } = {}): Promise<RunInfo> {
+    const state = inspectRun(runDir(this.opts.workspace, id));
+    if (!state) throw new Error(`no run '${id}'`);
+    const chain = state.record.chain;
+    const profile = chain?.at(-1);
+    if (!chain || !profile) throw new Error(`run '${id}' has no recorded profile to restart`);
+    if (state.live) {
+      const r = await this.stop(id, o.stop);
+      if (!r.ok) throw new Error(`run '${id}' did not stop: ${r.survivors.length} processes left (${r.survivors.join(', ')})`);
+    }
+    return this.launch(profile, { profiles: chain, ...(state.record.gpus ? { gpus: state.record.gpus } : {}), ...(o.resume !== undefined ? { resume: o.resume } : {}) });
+  }
+
+  /** Resume a finished or stopped run from the newest checkpoint in its output_dir. */
+  resume(id: string): Promise<RunInfo> {
+    return this.restart(id, { resume: true });
+  }
+
+  /** Stop watching (runs keep going: they belong to their supervisors, not to the editor). */
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const w of this.watches.values()) w.stop();
+    this.watches.clear();
+    this.listeners.clear();
+  }
+}
