@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxOutsideImage, cocoToXyxy, detectFrame, resizedSize, toImagePixels } from '../../src/core/boxes/frames';
+import { boxOutsideImage, detectFrame, resizedSize, toImagePixels } from '../../src/core/boxes/frames';
 import { SEED_MAX_PIXELS, SEED_MIN_PIXELS, PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS } from '../../src/core/boxes/resize';
 import { parseChain } from '../../src/core/chain/parse';
 import type { BoxSyntax, ParsedBox } from '../../src/core/chain/types';
@@ -64,10 +64,6 @@ test('toImagePixels: abs as is, rel1000 x*W/1000, rel1 x*W, swapped corners sort
   closeBox(toImagePixels([0.5, 0.25, 1, 1], 'rel1', IMG), [320, 120, 640, 480]);
   assert.deepEqual(toImagePixels([100, 200, 10, 20], 'abs', IMG), [10, 20, 100, 200]);
   closeBox(toImagePixels([1000, 1000, 500, 250], 'rel1000', IMG), [320, 120, 640, 480]);
-});
-
-test('cocoToXyxy adds width and height', () => {
-  assert.deepEqual(cocoToXyxy([10, 20, 30, 40]), [10, 20, 40, 60]);
 });
 
 test('boxOutsideImage allows 1 px of overshoot, flags more and non-numbers', () => {

@@ -39,12 +39,6 @@ export function resizedSize(
   }
 }
 
-/** COCO [x, y, w, h] to [x1, y1, x2, y2]. */
-export function cocoToXyxy(box: readonly [number, number, number, number]): Box4 {
-  const [x, y, w, h] = box;
-  return [x, y, x + w, y + h];
-}
-
 /** Pixels of the original image per unit of `frame`, along x and y. */
 function scale(frame: BoxFrame, image: ImageSize, resized: ImageSize): [number, number] {
   switch (frame) {

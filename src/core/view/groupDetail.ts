@@ -7,7 +7,8 @@ import type { BoxFrame, GoldBox, RolloutRecord } from '../schema/record';
 import { completionText } from '../schema/record';
 import { parseChain } from '../chain/parse';
 import type { ParsedBox } from '../chain/types';
-import { toImagePixels, detectFrame, resizedSize, cocoToXyxy, boxOutsideImage } from '../boxes/frames';
+import { toImagePixels, detectFrame, resizedSize, boxOutsideImage } from '../boxes/frames';
+import { xywhToXyxy } from '../boxes/iou';
 import { matchSeed, matchOptimal } from '../boxes/match';
 import { compareLogged } from '../rewards/group';
 import type { RolloutSet, ScoreOptions, MemberScore } from './rolloutSet';
@@ -47,7 +48,7 @@ export async function buildGroupDetail(
   const frame = chooseFrame(chains.flatMap((c) => c.boxes), rec0, size, options);
   const resized = size ? resizedSize(size.width, size.height, options.minPixels, options.maxPixels) : undefined;
 
-  const goldLabeled = goldBoxes(rec0, size, options);
+  const goldLabeled = goldBoxes(rec0, score.members[0]?.boxes.gold ?? [], size, options);
   const gold: DrawBox[] = goldLabeled.map((g, id) => ({
     id, label: g.label, box: g.box, point: false, iou: null, gold: null, region: 'think',
     outside: size ? boxOutsideImage(g.box, size) : false,
@@ -128,22 +129,26 @@ function mapBox(
   };
 }
 
-/** Gold boxes in image pixels: `gt_boxes` when present, else the boxes in the solution's reasoning. */
+/**
+ * Gold boxes in image pixels: the ones the bbox reward scored against when it had any (so the IoU
+ * shown is the reward's), else `gt_boxes`, else every box in the solution's reasoning.
+ */
 function goldBoxes(
   rec: RolloutRecord,
+  scored: readonly { label: string | null; box: Box4 }[],
   size: { width: number; height: number } | null,
   options: DetailOptions,
 ): { label: string; box: Box4 }[] {
+  if (scored.length) return scored.map((g) => ({ label: g.label ?? '', box: g.box }));
   if (rec.gt_boxes?.length) {
-    return rec.gt_boxes.map((g: GoldBox) => ({ label: g.label, box: g.format === 'xywh' ? cocoToXyxy(g.box) : g.box }));
+    return rec.gt_boxes.map((g: GoldBox) => ({ label: g.label, box: g.format === 'xywh' ? xywhToXyxy(g.box) : g.box }));
   }
   if (!rec.solution) return [];
-  const chain = parseChain(rec.solution);
-  const inThink = chain.boxes.filter((b) => b.region === 'think' || b.region === 'outside');
-  if (!size) return inThink.map((b) => ({ label: b.label ?? '', box: b.coords }));
-  const d = detectFrame(inThink, size, { minPixels: options.minPixels, maxPixels: options.maxPixels });
+  const boxes = parseChain(rec.solution).boxes.filter((b) => b.region !== 'answer');
+  if (!size) return boxes.map((b) => ({ label: b.label ?? '', box: b.coords }));
+  const d = detectFrame(boxes, size, { minPixels: options.minPixels, maxPixels: options.maxPixels });
   const resized = resizedSize(size.width, size.height, options.minPixels, options.maxPixels);
-  return inThink.map((b) => ({ label: b.label ?? '', box: toImagePixels(b.coords, d.detected, size, resized) }));
+  return boxes.map((b) => ({ label: b.label ?? '', box: toImagePixels(b.coords, d.detected, size, resized) }));
 }
 
 function valuePairs(rec: RolloutRecord, s: MemberScore): Pick<CompletionView, 'rewards' | 'reward' | 'advantage'> {
