@@ -54,8 +54,9 @@ export function parseVerlLine(line: string): MetricPoint[] | undefined {
     if (!kv) continue;
     // numpy 2 reprs: np.float64(0.5)
     const raw = kv[2]!.replace(/^np\.\w+\((.*)\)$/, '$1');
-    const value = /^-?inf$/i.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : /^nan$/i.test(raw) ? NaN : Number(raw);
-    if (raw !== '' && !Number.isNaN(value) || /^nan$/i.test(raw)) out.push({ step, name: kv[1]!, value });
+    const value = /^[-+]?inf$/i.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : /^nan$/i.test(raw) ? NaN : Number(raw);
+    const isNumber = /^nan$/i.test(raw) || !Number.isNaN(value);
+    if (isNumber) out.push({ step, name: kv[1]!, value });
   }
   return out.length ? out : undefined;
 }
