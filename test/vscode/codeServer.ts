@@ -74,6 +74,8 @@ export class CodeServer {
       'extensions.autoUpdate': false,
       'extensions.autoCheckUpdates': false,
       'update.mode': 'none',
+      // The empty secondary side bar would take a third of the window in screenshots.
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
       ...o.settings,
     };
     writeFileSync(join(userData, 'User/settings.json'), JSON.stringify(settings, null, 2));
