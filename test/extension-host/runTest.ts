@@ -25,5 +25,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
+  console.error('(@vscode/test-electron downloads VS Code; without that download, `npm run test:e2e` runs this suite in code-server)');
   process.exit(1);
 });
