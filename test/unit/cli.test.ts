@@ -115,3 +115,20 @@ test('a missing file or bad usage exits 2 with one line on stderr', () => {
   assert.equal(help.code, 0);
   assert.match(help.out, /SAMPLE standard deviation/);
 });
+
+test('score names each logged value that disagrees: the sample\'s mis-logged bbox reward, and nothing else', async () => {
+  const { generateSample, MISLOGGED } = await import('../../scripts/sample/generate');
+  const out = mkdtempSync(join(tmpdir(), 'grpo-cli-sample-'));
+  try {
+    const { file } = generateSample(out);
+    const r = cli('score', file);
+    assert.equal(r.code, 0, r.err);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as { group: string; mismatches: string[]; reward_mismatch: boolean });
+    const flagged = rows.filter((x) => x.reward_mismatch);
+    assert.equal(flagged.length, 1);
+    assert.equal(flagged[0]!.group, MISLOGGED.group);
+    assert.deepEqual(flagged[0]!.mismatches, ['bbox']);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

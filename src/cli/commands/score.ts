@@ -1,6 +1,6 @@
 /** `grpo-studio score <file>`: every completion's rewards and advantage, recomputed. */
 import { resolve } from 'node:path';
-import { compareLogged, groupAdvantages } from '../../core/rewards/group';
+import { groupAdvantages, loggedMismatches, type LoggedValues } from '../../core/rewards/group';
 import { isVariantName, REWARD_VARIANTS, scoreRecord, type RecordScore, type ScoreOptions, type VariantName } from '../../core/rewards/variants';
 import { GroupKeys } from '../../core/rollouts/groups';
 import { readRollouts } from '../../core/rollouts/read';
@@ -17,7 +17,8 @@ in file order:
   reward         their unweighted sum
   advantage      (reward - group mean) / (group sample std + 1e-4)
   zero_variance  the whole group got equal rewards (no learning signal)
-  reward_mismatch the logged "reward" differs from the recomputed one (1e-6 abs / 1e-4 rel)
+  reward_mismatch a logged value differs from the recomputed one (1e-6 abs / 1e-4 rel)
+  mismatches     which: reward function names, "reward", "advantage"
   boxes          {pred, gold, ious, matched}: boxes read, and the IoU each predicted box scored
 --variant: ${Object.values(REWARD_VARIANTS).map((v) => `\n  ${v.name.padEnd(11)} ${v.description}`).join('')}
 --matching: seed (default; same label, else best IoU) or optimal (one-to-one assignment).
@@ -36,7 +37,7 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
 interface Scored {
   line: number;
   group: string;
-  logged: number | undefined;
+  logged: LoggedValues;
   score: RecordScore;
 }
 
@@ -85,7 +86,7 @@ export const command: Command = {
     try {
       summary = await readRollouts(resolve(io.cwd, file), (rec, loc) => {
         const group = keys.keyOf(rec);
-        const i = scored.push({ line: loc.line, group, logged: rec.reward, score: scoreRecord(rec, variant, opts) }) - 1;
+        const i = scored.push({ line: loc.line, group, logged: { rewards: rec.rewards, reward: rec.reward, advantage: rec.advantage }, score: scoreRecord(rec, variant, opts) }) - 1;
         const list = members.get(group);
         if (list) list.push(i);
         else members.set(group, [i]);
@@ -107,6 +108,7 @@ export const command: Command = {
     let batch: string[] = [];
     let size = 0;
     scored.forEach((s, i) => {
+      const mismatches = loggedMismatches(s.logged, { ...s.score, advantage: advantage[i] });
       const line = JSON.stringify({
         line: s.line,
         group: s.group,
@@ -114,7 +116,8 @@ export const command: Command = {
         reward: s.score.reward,
         advantage: advantage[i],
         zero_variance: zero[i] === 1,
-        reward_mismatch: compareLogged(s.logged, s.score.reward).mismatch,
+        reward_mismatch: mismatches.length > 0,
+        mismatches,
         boxes: s.score.boxes,
       }) + '\n';
       batch.push(line);

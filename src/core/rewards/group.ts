@@ -62,3 +62,28 @@ export class RunningStats {
     return this.n < 2 ? 0 : Math.sqrt(this.m2 / (this.n - 1));
   }
 }
+
+/** What a trainer logged for one completion, beside what we recompute. */
+export interface LoggedValues {
+  rewards?: Record<string, number>;
+  reward?: number;
+  advantage?: number;
+}
+
+/**
+ * Names of the logged values that disagree with the recomputed ones: each reward function we
+ * also compute, then `reward` and `advantage`. One definition for the viewer and the CLI.
+ */
+export function loggedMismatches(
+  logged: LoggedValues,
+  recomputed: { rewards: Partial<Record<string, number>>; reward: number; advantage?: number },
+): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(logged.rewards ?? {})) {
+    const mine = recomputed.rewards[name];
+    if (mine !== undefined && compareLogged(value, mine).mismatch) out.push(name);
+  }
+  if (compareLogged(logged.reward, recomputed.reward).mismatch) out.push('reward');
+  if (recomputed.advantage !== undefined && compareLogged(logged.advantage, recomputed.advantage).mismatch) out.push('advantage');
+  return out;
+}

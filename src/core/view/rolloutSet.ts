@@ -8,7 +8,7 @@ import { completionText } from '../schema/record';
 import { readRollouts } from '../rollouts/read';
 import { GroupKeys } from '../rollouts/groups';
 import { scoreRecord, isVariantName, type RecordScore } from '../rewards/variants';
-import { groupAdvantages, compareLogged } from '../rewards/group';
+import { groupAdvantages, loggedMismatches } from '../rewards/group';
 import type { GroupFlag, GroupRow, RowFilter } from '../../protocol/viewer';
 
 export interface LoadedRecord {
@@ -106,7 +106,7 @@ export class RolloutSet {
     const flags: GroupFlag[] = [];
     if (adv.zeroVariance && g.members.length > 1) flags.push('zero_variance');
     if (members.some((m) => m.rewards.format === 0)) flags.push('format_failure');
-    if (g.members.some((i, k) => this.hasMismatch(this.records[i]!.record, members[k]!))) flags.push('reward_mismatch');
+    if (g.members.some((i, k) => loggedMismatches(this.records[i]!.record, members[k]!).length > 0)) flags.push('reward_mismatch');
     if (g.members.some((i, k) => outsideImage(this.records[i]!.record, members[k]!))) flags.push('bad_boxes');
     const totals = members.map((m) => m.reward);
     return {
@@ -117,15 +117,6 @@ export class RolloutSet {
       max: totals.length ? Math.max(...totals) : null,
       mean: totals.length ? totals.reduce((a, b) => a + b, 0) / totals.length : null,
     };
-  }
-
-  private hasMismatch(rec: RolloutRecord, s: MemberScore): boolean {
-    for (const [name, value] of Object.entries(rec.rewards ?? {})) {
-      const mine = s.rewards[name as keyof RecordScore['rewards']];
-      if (mine !== undefined && compareLogged(value, mine).mismatch) return true;
-    }
-    if (rec.reward !== undefined && compareLogged(rec.reward, s.reward).mismatch) return true;
-    return rec.advantage !== undefined && compareLogged(rec.advantage, s.advantage).mismatch;
   }
 
   get completionCount(): number {
