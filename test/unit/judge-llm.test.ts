@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LlmJudge, type PreparedItem } from '../../src/core/judge/llm';
+import { BatchLlmJudge, judgeWithBatchApi } from '../../src/core/judge/batch';
+import { judgeCompletions } from '../../src/core/judge/cascade';
 import { parseJudgeReply, renderPrompt, DEFAULT_JUDGE_TEMPLATE } from '../../src/core/judge/prompt';
 import { parseRetryAfter, retryDelay } from '../../src/core/judge/retry';
 import { estimateCost } from '../../src/core/judge/cost';
@@ -198,4 +200,37 @@ test('Retry-After parsing and backoff', () => {
   assert.equal(retryDelay(2, policy, null, () => 1), 400);
   assert.equal(retryDelay(9, policy, null, () => 1), 1000);
   assert.equal(retryDelay(0, policy, 5000, () => 0), 1000, 'capped even when the server asks for more');
+});
+
+test('Batch API: upload JSONL, create, poll, download; verdicts match live calls and feed the cascade', async () => {
+  await withServer({ batchPolls: 3 }, async (url, server) => {
+    const judge = new LlmJudge({ baseURL: url, model: 'm', apiKey: KEY });
+    const statuses: string[] = [];
+    const out = await judgeWithBatchApi(judge, [ALIGNED, MISALIGNED, ALIGNED], { pollMs: 5, onStatus: (s) => statuses.push(s) });
+    assert.deepEqual(out.map((o) => verdict(o).aligns), [true, false, true]);
+    assert.deepEqual(statuses, ['validating', 'in_progress', 'completed']);
+    assert.equal(server.chatRequests.length, 0, 'no live calls');
+    assert.deepEqual(
+      server.requests.filter((r) => !r.startsWith('GET /v1/batches/')),
+      ['POST /v1/files', 'POST /v1/batches', 'GET /v1/files/file-2/content'],
+    );
+    assert.equal(server.requests.filter((r) => r.startsWith('GET /v1/batches/')).length, 3);
+    assert.equal(judge.actual().completionTokens, 60);
+    // Same prompt and model as a live call: the same cache key.
+    const live = verdict(await judge.judge(MISALIGNED));
+    assert.equal(verdict(out[1]!).key, live.key);
+    const viaCascade = await judgeCompletions([ALIGNED, MISALIGNED], 'llm', { llm: new BatchLlmJudge(judge, { pollMs: 5 }) });
+    assert.deepEqual(viaCascade.map((r) => r.verdict?.aligns), [true, false]);
+  });
+});
+
+test('Batch API: cancelling while polling cancels the batch at the server', async () => {
+  await withServer({ batchPolls: 1000 }, async (url, server) => {
+    const judge = new LlmJudge({ baseURL: url, model: 'm', apiKey: KEY });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 60);
+    const out = await judgeWithBatchApi(judge, [ALIGNED], { pollMs: 10, signal: ac.signal });
+    assert.ok(isFailure(out[0]!) && out[0].reason === 'cancelled');
+    assert.ok(server.requests.includes('POST /v1/batches/batch_1/cancel'));
+  });
 });
