@@ -5,7 +5,11 @@
  * U+FFFD silently.
  */
 import { open } from 'node:fs/promises';
+import { decodeLine, LineSplitter } from '../ingest/lines';
 import { parseRecordLine, type BadLine, type RolloutRecord } from '../schema/record';
+
+// Kept here too: callers and tests import it from the reader.
+export { firstInvalidUtf8 } from '../ingest/lines';
 
 export interface RecordLocation {
   file: string;
@@ -22,9 +26,6 @@ export interface ReadSummary {
 }
 
 export const CHUNK_BYTES = 1 << 20;
-const NL = 0x0a;
-const CR = 0x0d;
-
 /**
  * Calls `onRecord` for every valid line in file order. Blank lines are skipped; a missing final
  * newline and "\r\n" endings are fine. Bad lines (invalid UTF-8 or JSON, wrong field types) are
@@ -35,23 +36,16 @@ export async function readRollouts(
   onRecord: (rec: RolloutRecord, loc: RecordLocation) => void,
   chunkBytes = CHUNK_BYTES,
 ): Promise<ReadSummary> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
   const summary: ReadSummary = { completions: 0, badLines: [] };
-  let line = 0;
 
-  const handle = (bytes: Uint8Array, offset: number): void => {
-    line++;
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
-    const body = bytes.subarray(0, end);
-    let text: string;
-    try {
-      text = decoder.decode(body);
-    } catch {
-      summary.badLines.push({ line, file: path, error: `invalid UTF-8 at byte ${offset + firstInvalidUtf8(body)}` });
+  const handle = (bytes: Uint8Array, offset: number, line: number): void => {
+    const d = decodeLine(bytes, offset);
+    if (!d.ok) {
+      summary.badLines.push({ line, file: path, error: d.error });
       return;
     }
-    if (text.trim() === '') return;
-    const r = parseRecordLine(text);
+    if (d.text.trim() === '') return;
+    const r = parseRecordLine(d.text);
     if (r.ok) {
       summary.completions++;
       onRecord(r.record, { file: path, line, offset });
@@ -61,64 +55,15 @@ export async function readRollouts(
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(chunkBytes);
-    let carry: Buffer[] = [];
-    let chunkStart = 0; // file offset of buf[0]
-    let lineStart = 0; // file offset of the line being assembled
+    const lines = new LineSplitter(handle);
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, chunkBytes, null);
       if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      let pos = 0;
-      for (;;) {
-        const nl = chunk.indexOf(NL, pos);
-        if (nl === -1) {
-          // buf is reused for the next read, so the unfinished tail must be copied out.
-          if (pos < bytesRead) carry.push(Buffer.from(chunk.subarray(pos)));
-          break;
-        }
-        const piece = chunk.subarray(pos, nl);
-        handle(carry.length ? Buffer.concat([...carry, piece]) : piece, lineStart);
-        carry = [];
-        pos = nl + 1;
-        lineStart = chunkStart + pos;
-      }
-      chunkStart += bytesRead;
+      lines.push(buf.subarray(0, bytesRead));
     }
-    if (carry.length) handle(Buffer.concat(carry), lineStart);
+    lines.finish();
   } finally {
     await fh.close();
   }
   return summary;
-}
-
-/** Index of the first byte that breaks UTF-8 (WHATWG rules: no overlongs, surrogates or > U+10FFFF). */
-export function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c === 0xe0) lo = 0xa0;
-      if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c === 0xf0) lo = 0x90;
-      if (c === 0xf4) hi = 0x8f;
-    } else return i;
-    for (let k = 1; k <= need; k++) {
-      const d = b[i + k];
-      if (d === undefined) return i; // truncated sequence at the end of the line
-      if (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf) return i;
-    }
-    i += need + 1;
-  }
-  return b.length;
 }
