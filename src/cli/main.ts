@@ -8,6 +8,7 @@ import type { CliIO, Command } from './io';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // Each entry loads its module lazily so one command's dependencies never slow another.
   export: async () => (await import('./commands/export')).command,
+  judge: async () => (await import('./commands/judge')).command,
   score: async () => (await import('./commands/score')).command,
   stats: async () => (await import('./commands/stats')).command,
 };

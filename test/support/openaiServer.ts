@@ -16,6 +16,8 @@ export type Fault =
   | { kind: 'malformed' }
   | { kind: 'refusal' }
   | { kind: 'truncated' }
+  /** 401 whose message echoes the bearer token, as some servers do. */
+  | { kind: 'unauthorized' }
   /** 400 for a response_format this server "lacks". */
   | { kind: 'reject_format'; formats: Array<'json_schema' | 'json_object'> };
 
@@ -160,6 +162,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         // Let the half body leave, then cut the connection mid-body.
         return void setTimeout(() => res.socket?.destroy(), 20);
       }
+      case 'unauthorized':
+        return sendJson(res, 401, { error: { message: `Incorrect API key provided: ${(req.headers.authorization ?? '').replace(/^Bearer /, '')}`, type: 'invalid_request_error' } });
       case 'refusal':
         return sendJson(res, 200, completionBody(null, "I'm sorry, I can't help with that.", prompt));
       case 'reject_format':

@@ -199,3 +199,20 @@ test('a model folder with missing files or unusable labels is refused with the r
   assert.deepEqual(info.labels, ['contradiction', 'entailment', 'neutral']);
   assert.equal(info.maxLength, 64);
 });
+
+test('the CLI runs the local tier from a model folder (child process, worker thread inside)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = modelFolder(true);
+  const runDir = mkdtempSync(join(tmpdir(), 'judge-local-cli-'));
+  const file = join(runDir, 'run.jsonl');
+  writeFileSync(file, [c('the ball is red so the answer is B.', 'B'), c('the ball is not red', 'B'), c('maybe', 'C')].map((completion) => JSON.stringify({ v: 1, completion })).join('\n') + '\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'judge', file, '--tier', 'rules>local', '--local-model', dir, '--json'], {
+    cwd: join(__dirname, '../..'),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const summary = lines.pop()!;
+  assert.deepEqual(lines.map((l) => [l.line, l.tier, l.aligns]), [[1, 'rules', true], [2, 'local', false], [3, 'local', null]]);
+  assert.deepEqual([summary.aligned, summary.misaligned, summary.unparseable, summary.calls], [1, 1, 1, 0]);
+});

@@ -23,7 +23,7 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object
 
 /** Judge `items` through one batch. Never throws for a per-item problem: those become failures. */
 export async function judgeWithBatchApi(judge: LlmJudge, items: readonly PreparedItem[], opts: BatchJudgeOptions = {}): Promise<JudgeOutcome[]> {
-  const fail = (reason: string): JudgeOutcome => ({ failed: true, tier: 'llm', model: judge.model, reason });
+  const fail = (reason: string): JudgeOutcome => ({ failed: true, tier: 'llm', model: judge.model, reason: judge.redact(reason) });
   const finish = (out: JudgeOutcome[]): JudgeOutcome[] => {
     out.forEach((o, i) => opts.onOutcome?.(o, i));
     return out;
@@ -83,7 +83,7 @@ export async function judgeWithBatchApi(judge: LlmJudge, items: readonly Prepare
 }
 
 function readLine(raw: Record<string, unknown>, item: PreparedItem, judge: LlmJudge): JudgeOutcome {
-  const fail = (reason: string): JudgeOutcome => ({ failed: true, tier: 'llm', model: judge.model, reason });
+  const fail = (reason: string): JudgeOutcome => ({ failed: true, tier: 'llm', model: judge.model, reason: judge.redact(reason) });
   const response = raw.response;
   if (isObj(raw.error)) return fail(`batch error: ${String(raw.error.message ?? raw.error.code ?? 'unknown')}`);
   if (!isObj(response) || response.status_code !== 200 || !isObj(response.body)) {

@@ -105,7 +105,7 @@ export class LlmJudge {
 
   /** One completion: a verdict, or a failure with its reason. Never throws. */
   async judge(item: PreparedItem, signal?: AbortSignal): Promise<JudgeOutcome> {
-    const fail = (reason: string): JudgeOutcome => ({ failed: true, tier: 'llm', model: this.model, reason });
+    const fail = (reason: string): JudgeOutcome => ({ failed: true, tier: 'llm', model: this.model, reason: this.redact(reason) });
     let attempt = 0;
     for (;;) {
       if (signal?.aborted) return fail('cancelled');
@@ -163,6 +163,12 @@ export class LlmJudge {
     } finally {
       clearTimeout(t);
     }
+  }
+
+  /** Some servers echo the key in a 401 message: it must not reach a verdict, a file or a log. */
+  redact(text: string): string {
+    const key = this.opts.apiKey;
+    return key.length >= 4 ? text.split(key).join('[api key]') : text;
   }
 
   /** The client, for the Batch API module (same base URL and key). */

@@ -1,0 +1,197 @@
+/** `grpo-studio judge <file>`: does each completion's reasoning support its own answer? */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BatchLlmJudge } from '../../core/judge/batch';
+import { VerdictCache, cachePathFor } from '../../core/judge/cache';
+import { JUDGE_POLICIES, judgeCompletions, summarize, tiersOf, type CascadeJudges, type JudgePolicy, type JudgedCompletion } from '../../core/judge/cascade';
+import { prepare } from '../../core/judge/input';
+import { LlmJudge } from '../../core/judge/llm';
+import { LocalJudge } from '../../core/judge/local/judge';
+import { RulesJudge } from '../../core/judge/rules';
+import { verdictKey, type JudgeItem } from '../../core/judge/verdict';
+import { GroupKeys } from '../../core/rollouts/groups';
+import { readRollouts } from '../../core/rollouts/read';
+import { completionText } from '../../core/schema/record';
+import { parseArgs, UsageError, type CliIO, type Command } from '../io';
+
+const HELP = `usage: grpo-studio judge <file> [--tier rules|local|llm|cascade] [--model M] [--base-url URL]
+       [--concurrency N] [--cache FILE] [--local-model DIR] [--template FILE] [--timeout MS]
+       [--batch] [--price IN,OUT] [--json]
+
+Judges whether each completion's reasoning logically entails its final answer (not whether the
+answer is right). Prints one JSON line per completion as it is judged:
+  line, group, aligns (true/false/null), type (contradiction, missing_detail, irrelevant,
+  other or null), why, tier (rules/local/llm), cached; and error when it could not be judged.
+--tier: rules (default, instant), local (an ONNX NLI model, --local-model DIR), llm, or cascade
+  (rules, then the local model if --local-model is given, then the LLM, each for what the
+  previous tier left uncertain). A policy such as rules>local is accepted too.
+--model / --base-url: any OpenAI-compatible server (default gpt-4o-mini at OPENAI_BASE_URL or
+  https://api.openai.com/v1). The key is read from OPENAI_API_KEY, never from the command line.
+--cache: verdicts are appended to <file>.verdicts.jsonl unless another file is named; a re-run
+  asks nothing twice. --batch sends the LLM requests through the Batch API.
+--price IN,OUT: dollars per million input/output tokens, for the cost lines on stderr.
+--json: a final summary object: judged, aligned, misaligned, unparseable, failed, calls, cached,
+  prompt_tokens, completion_tokens, dollars.
+Exit 0 when every completion got a verdict, 1 when some could not be judged, 2 for bad usage.
+`;
+
+interface JudgeArgs {
+  file: string;
+  policy: JudgePolicy;
+  model: string;
+  baseURL: string | undefined;
+  concurrency: number;
+  cache: string | undefined;
+  localModel: string | undefined;
+  template: string | undefined;
+  timeoutMs: number;
+  batch: boolean;
+  price: { input: number; output: number } | undefined;
+  json: boolean;
+}
+
+function positiveInt(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+function readArgs(args: string[]): JudgeArgs | 'help' {
+  const a = parseArgs(args, {
+    flags: ['help', 'json', 'batch'],
+    options: ['tier', 'model', 'base-url', 'concurrency', 'cache', 'local-model', 'template', 'timeout', 'price'],
+  });
+  if (a.flags.has('help')) return 'help';
+  if (a.positionals.length !== 1) throw new UsageError('judge needs exactly one <file>');
+  const localModel = a.options.get('local-model');
+  const tier = a.options.get('tier') ?? 'rules';
+  let policy: JudgePolicy;
+  if (tier === 'cascade') policy = localModel ? 'rules>local>llm' : 'rules>llm';
+  else if ((JUDGE_POLICIES as readonly string[]).includes(tier)) policy = tier as JudgePolicy;
+  else throw new UsageError(`unknown --tier '${tier}' (rules, local, llm, cascade, or one of ${JUDGE_POLICIES.join(', ')})`);
+  if (tiersOf(policy).includes('local') && !localModel) throw new UsageError(`--tier ${tier} needs --local-model DIR`);
+  let price: JudgeArgs['price'];
+  const p = a.options.get('price');
+  if (p !== undefined) {
+    const [i, o] = p.split(',').map(Number);
+    if (!(Number.isFinite(i) && Number.isFinite(o))) throw new UsageError(`--price must be IN,OUT dollars per million tokens, got '${p}'`);
+    price = { input: i!, output: o! };
+  }
+  return {
+    file: a.positionals[0]!,
+    policy,
+    model: a.options.get('model') ?? 'gpt-4o-mini',
+    baseURL: a.options.get('base-url'),
+    concurrency: positiveInt('concurrency', a.options.get('concurrency'), 8),
+    cache: a.options.get('cache'),
+    localModel,
+    template: a.options.get('template'),
+    timeoutMs: positiveInt('timeout', a.options.get('timeout'), 60_000),
+    batch: a.flags.has('batch'),
+    price,
+    json: a.flags.has('json'),
+  };
+}
+
+function outputLine(r: JudgedCompletion): string {
+  const base = { line: r.item.line ?? null, group: r.item.group ?? null };
+  if (!r.verdict) return JSON.stringify({ ...base, aligns: null, type: null, why: null, tier: null, cached: false, error: r.failure });
+  const v = r.verdict;
+  return JSON.stringify({ ...base, aligns: v.aligns, type: v.type, why: v.why, tier: v.tier, cached: r.cached });
+}
+
+export const command: Command = {
+  async run(args: string[], io: CliIO): Promise<number> {
+    let opts: JudgeArgs;
+    let template: string | undefined;
+    try {
+      const r = readArgs(args);
+      if (r === 'help') {
+        io.out(HELP);
+        return 0;
+      }
+      opts = r;
+      if (opts.template) template = readFileSync(resolve(io.cwd, opts.template), 'utf8');
+    } catch (e) {
+      if (e instanceof UsageError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+        io.err(`grpo-studio judge: ${(e as Error).message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+    const tiers = tiersOf(opts.policy);
+    const apiKey = io.env.OPENAI_API_KEY;
+    const baseURL = opts.baseURL ?? io.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
+    if (tiers.includes('llm') && !apiKey && !opts.baseURL) {
+      io.err('grpo-studio judge: the llm tier needs OPENAI_API_KEY in the environment (or --base-url for a server without keys)\n');
+      return 2;
+    }
+
+    const file = resolve(io.cwd, opts.file);
+    const items: JudgeItem[] = [];
+    const keys = new GroupKeys();
+    try {
+      const summary = await readRollouts(file, (rec, loc) => {
+        items.push({ completion: completionText(rec), question: rec.prompt?.text ?? '', line: loc.line, group: keys.keyOf(rec) });
+      });
+      for (const b of summary.badLines) io.err(`${opts.file}:${b.line}: ${b.error}\n`);
+    } catch (e) {
+      io.err(`grpo-studio judge: cannot read ${opts.file}: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ')}\n`);
+      return 2;
+    }
+
+    const cache = VerdictCache.open(opts.cache ? resolve(io.cwd, opts.cache) : cachePathFor(file));
+    if (cache.skippedLines.length > 0) io.err(`grpo-studio judge: skipped ${cache.skippedLines.length} unreadable line(s) in ${cache.path}\n`);
+    const judges: CascadeJudges = {};
+    let llm: LlmJudge | undefined;
+    let local: LocalJudge | undefined;
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      if (tiers.includes('rules')) judges.rules = new RulesJudge();
+      if (tiers.includes('local')) judges.local = local = await LocalJudge.open({ dir: resolve(io.cwd, opts.localModel!) });
+      if (tiers.includes('llm')) {
+        llm = new LlmJudge({
+          baseURL,
+          model: opts.model,
+          apiKey: apiKey ?? 'no-key',
+          concurrency: opts.concurrency,
+          timeoutMs: opts.timeoutMs,
+          ...(template ? { template } : {}),
+          ...(opts.price ? { prices: { [opts.model]: opts.price } } : {}),
+        });
+        judges.llm = opts.batch ? new BatchLlmJudge(llm, { pollMs: 10_000, onStatus: (s, id) => io.err(`batch ${id}: ${s}\n`) }) : llm;
+        // Upper bound: every completion with an answer that the cache cannot already answer.
+        const uncached = items.map(prepare).filter((s) => s.hasAnswer && !cache.get(verdictKey(s, 'llm', llm!.model, llm!.promptHash)));
+        const e = llm.estimate(uncached);
+        io.err(`llm estimate (at most): ${uncached.length} completions, ~${e.promptTokens} prompt + ~${e.completionTokens} completion tokens${e.dollars === null ? '' : `, ~$${e.dollars.toFixed(4)}`}\n`);
+      }
+
+      const results = await judgeCompletions(items, opts.policy, judges, { cache, signal: controller.signal, onJudged: (r) => io.out(outputLine(r) + '\n') });
+      const s = summarize(results);
+      const used = llm?.actual();
+      const summary = {
+        ...s,
+        calls: llm?.requests ?? 0,
+        prompt_tokens: used?.promptTokens ?? 0,
+        completion_tokens: used?.completionTokens ?? 0,
+        dollars: used?.dollars ?? null,
+      };
+      if (opts.json) io.out(JSON.stringify(summary) + '\n');
+      else {
+        io.err(`judged ${s.judged}: ${s.aligned} aligned, ${s.misaligned} misaligned, ${s.unparseable} unparseable; ${s.failed} failed; ${s.cached} from cache\n`);
+      }
+      if (llm) io.err(`llm used: ${summary.calls} requests, ${summary.prompt_tokens} prompt + ${summary.completion_tokens} completion tokens${summary.dollars === null ? '' : `, $${summary.dollars.toFixed(4)}`}\n`);
+      return s.failed > 0 ? 1 : 0;
+    } catch (e) {
+      io.err(`grpo-studio judge: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ')}\n`);
+      return 2;
+    } finally {
+      process.off('SIGINT', onSigint);
+      cache.close();
+      await local?.close();
+    }
+  },
+};
