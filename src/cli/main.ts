@@ -11,6 +11,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   judge: async () => (await import('./commands/judge')).command,
   score: async () => (await import('./commands/score')).command,
   stats: async () => (await import('./commands/stats')).command,
+  logs: async () => (await import('./commands/logs')).command,
+  ps: async () => (await import('./commands/ps')).command,
+  replay: async () => (await import('./commands/replay')).command,
+  run: async () => (await import('./commands/run')).command,
+  stop: async () => (await import('./commands/stop')).command,
 };
 
 function usage(): string {

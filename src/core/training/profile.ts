@@ -3,6 +3,7 @@
  * typed `RunProfile`s; every problem names the profile and the field so the editor can point at it.
  * `planLaunch` turns a profile into the exact argv / cwd / env a run starts with.
  */
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
 export type RolloutFormat = 'auto' | 'v1' | 'trl' | 'verl' | 'vlm-r1' | 'easyr1';
@@ -35,8 +36,11 @@ export interface ProfileProblem {
 }
 
 export class ProfileError extends Error {
-  constructor(readonly problems: ProfileProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
+  constructor(
+    readonly problems: ProfileProblem[],
+    readonly file?: string,
+  ) {
+    super(problems.map((p) => (file ? `${file}: ` : '') + formatProblem(p)).join('\n'));
   }
 }
 
@@ -163,6 +167,25 @@ export function parseProfiles(text: string): RunProfile[] {
   const { profiles, problems } = validateProfiles(raw);
   if (problems.length) throw new ProfileError(problems);
   return profiles;
+}
+
+/** Where profiles live in a workspace. */
+export const profilesPath = (workspace: string) => join(workspace, '.vscode', 'grpo-studio.json');
+
+/** Read and parse a profiles file; throws ProfileError (or the read error, naming the file). */
+export function loadProfiles(file: string): RunProfile[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read run profiles ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return parseProfiles(text);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new ProfileError(e.problems, file);
+    throw e;
+  }
 }
 
 /** The chain ending at `name`, first stage first (e.g. [sft, grpo]). Throws on unknown names or cycles. */

@@ -190,9 +190,9 @@ export class RunManager {
       this.watches.set(id, watch);
       if (state.live) watch.start(this.opts.pollMs ?? 250);
       else watch.poll();
-    }
-    if (!prev || prev.status !== info.status || prev.live !== info.live || prev.record.pid !== info.record.pid) this.emit('status', info);
+    } else if (!info.live && prev?.live) this.watches.get(id)?.poll(); // the last output, before 'status' says it ended
     if (!info.live) this.watches.get(id)?.stop();
+    if (!prev || prev.status !== info.status || prev.live !== info.live || prev.record.pid !== info.record.pid) this.emit('status', info);
     this.ensureTimer();
     return info;
   }
@@ -212,9 +212,7 @@ export class RunManager {
   refresh(): void {
     for (const r of [...this.runs.values()]) {
       if (!r.live) continue;
-      const watch = this.watches.get(r.id);
-      const info = this.track(r.id);
-      if (info && !info.live) watch?.poll();
+      this.track(r.id);
     }
     this.ensureTimer();
   }

@@ -1,0 +1,76 @@
+/**
+ * grpo-studio run <profile> [--profiles FILE] [--detach] [--gpus 0,1] [--resume]
+ * Launches a profile of `.vscode/grpo-studio.json`. With --detach prints one JSON line
+ * {"run", "pid"} and leaves the run to its supervisor; otherwise streams its output, stops it on
+ * Ctrl-C, and exits 0 when the run exited 0, else 1.
+ */
+import { resolve } from 'node:path';
+import { loadProfiles, profilesPath } from '../../core/training/profile';
+import { RunManager } from '../../core/training/run-manager';
+import { parseArgs, UsageError, type CliIO, type Command } from '../io';
+
+const HELP = `usage: grpo-studio run <profile> [--profiles FILE] [--detach] [--gpus 0,1] [--resume]
+  --profiles FILE  profiles file (default .vscode/grpo-studio.json)
+  --detach         start and print {"run": id, "pid": pid}; the run keeps going
+  --gpus LIST      GPU indices, overriding the profile's
+  --resume         resume from the newest checkpoint-N in the profile's output_dir
+`;
+
+export const command: Command = {
+  async run(args: string[], io: CliIO): Promise<number> {
+    const a = parseArgs(args, { flags: ['detach', 'resume', 'help'], options: ['profiles', 'gpus'] });
+    if (a.flags.has('help')) {
+      io.out(HELP);
+      return 0;
+    }
+    const name = a.positionals[0];
+    if (!name || a.positionals.length > 1) throw new UsageError('run needs exactly one profile name');
+    const profiles = loadProfiles(resolve(io.cwd, a.options.get('profiles') ?? profilesPath(io.cwd)));
+    const profile = profiles.find((p) => p.name === name);
+    if (!profile) throw new UsageError(`no profile '${name}' (have: ${profiles.map((p) => p.name).join(', ') || 'none'})`);
+    let gpus: number[] | undefined;
+    const g = a.options.get('gpus');
+    if (g !== undefined) {
+      gpus = g.split(',').map(Number);
+      if (gpus.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError(`--gpus must be like 0,1 (got '${g}')`);
+    }
+    const manager = new RunManager({ workspace: io.cwd, env: io.env });
+    const detach = a.flags.has('detach');
+    if (!detach) manager.on('output', (e) => (e.stream === 'stdout' ? io.out(e.text) : io.err(e.text)));
+    try {
+      const info = await manager.launch(profile, { profiles, ...(gpus ? { gpus } : {}), ...(a.flags.has('resume') ? { resume: true } : {}) });
+      if (detach) {
+        io.out(JSON.stringify({ run: info.id, pid: info.record.pid }) + '\n');
+        return 0;
+      }
+      io.err(`grpo-studio: run ${info.id} (pid ${info.record.pid}), output in ${info.dir}\n`);
+      return await followToEnd(manager, info.id, io);
+    } catch (e) {
+      io.err(`grpo-studio: ${(e as Error).message}\n`);
+      return 1;
+    } finally {
+      manager.dispose();
+    }
+  },
+};
+
+async function followToEnd(manager: RunManager, id: string, io: CliIO): Promise<number> {
+  // The run sits in its own process group, so a terminal's Ctrl-C does not reach it: forward it.
+  const onInt = () => void manager.stop(id);
+  process.once('SIGINT', onInt);
+  // The manager's timers do not hold the process open (an editor must be able to quit); here we wait.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    const done = new Promise<void>((res) => {
+      manager.on('status', (s) => s.id === id && !s.live && res());
+    });
+    if (manager.get(id)?.live) await done;
+    const rec = manager.get(id)!.record;
+    const how = rec.signal ? `signal ${rec.signal}` : `exit code ${rec.exitCode}`;
+    io.err(`grpo-studio: run ${id} ${rec.status} (${how})\n`);
+    return rec.status === 'exited' && rec.exitCode === 0 ? 0 : 1;
+  } finally {
+    clearInterval(keepAlive);
+    process.removeListener('SIGINT', onInt);
+  }
+}
