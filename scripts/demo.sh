@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 
-[[ -d node_modules ]] || npm ci --no-audit --no-fund
+[[ -d node_modules ]] || ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 npm run --silent package
 SAMPLE="$ROOT/dist/sample"
 
@@ -29,7 +29,9 @@ mkdir -p "$DATA/user-data/User" "$DATA/extensions"
   "telemetry.telemetryLevel": "off"
 }
 JSON
-DIRS=(--user-data-dir "$DATA/user-data" --extensions-dir "$DATA/extensions")
+# Own config file too: code-server would otherwise write one under ~/.config.
+DIRS=(--user-data-dir "$DATA/user-data" --extensions-dir "$DATA/extensions" --config "$DATA/config.yaml")
+export XDG_DATA_HOME="$DATA/data"  # code-server's logs and heartbeat, kept out of ~
 "$CODE_SERVER" "${DIRS[@]}" --install-extension "$ROOT/grpo-studio.vsix" --force >/dev/null
 
 # Own process group, so the trap ends code-server and every extension host it forked.

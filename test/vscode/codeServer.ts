@@ -50,6 +50,10 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
   }
 }
 
+function ownEnv(dir: string): Record<string, string> {
+  return { EXTENSIONS_GALLERY: '{}', XDG_DATA_HOME: join(dir, 'data') };
+}
+
 export class CodeServer {
   private constructor(
     readonly url: string,
@@ -79,8 +83,9 @@ export class CodeServer {
       ...o.settings,
     };
     writeFileSync(join(userData, 'User/settings.json'), JSON.stringify(settings, null, 2));
-    const dirs = [`--user-data-dir=${userData}`, `--extensions-dir=${extensions}`];
-    await run(CODE_SERVER_BIN, [...dirs, '--install-extension', o.vsix], { timeout: 120_000 });
+    // Own config file too: code-server would otherwise write one under ~/.config.
+    const dirs = [`--user-data-dir=${userData}`, `--extensions-dir=${extensions}`, `--config=${join(dir, 'config.yaml')}`];
+    await run(CODE_SERVER_BIN, [...dirs, '--install-extension', o.vsix], { timeout: 120_000, env: { ...process.env, ...ownEnv(dir) } });
 
     const port = await freePort();
     const log: string[] = [];
@@ -88,8 +93,9 @@ export class CodeServer {
     const proc = spawn(
       CODE_SERVER_BIN,
       [...dirs, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check'],
-      // An empty gallery: nothing in the workbench tries to reach a marketplace host.
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...o.env } },
+      // An empty gallery: nothing in the workbench tries to reach a marketplace host. Its own
+      // XDG_DATA_HOME: code-server keeps logs and a heartbeat there, not in --user-data-dir.
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...ownEnv(dir), ...o.env } },
     );
     const keep = (b: Buffer) => {
       log.push(b.toString());
@@ -197,28 +203,36 @@ export class Workbench {
 
   /** Runs a palette command by its title: F1, type, wait for the entry, Enter. */
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    await this.page
-      .locator('.quick-input-list .monaco-list-row', { hasText: title })
-      .first()
-      .waitFor({ state: 'visible', timeout: 20_000 });
-    await this.page.keyboard.press('Enter');
-    await input.waitFor({ state: 'hidden' });
+    await this.pick(`>${title}`, title);
   }
 
   /** Opens a workspace file with its default editor through Quick Open. */
   async openFile(relativePath: string): Promise<void> {
-    await this.page.keyboard.press('F1');
+    await this.pick(relativePath, relativePath.split('/').pop() ?? relativePath);
+  }
+
+  /**
+   * Types `query` into the quick input and accepts the row showing `rowText`. Tries three times:
+   * on a loaded machine the first F1 can land before the workbench takes keyboard focus.
+   */
+  private async pick(query: string, rowText: string): Promise<void> {
     const input = this.page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(relativePath);
-    const name = relativePath.split('/').pop() ?? relativePath;
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20_000 });
-    await this.page.keyboard.press('Enter');
-    await input.waitFor({ state: 'hidden' });
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(query);
+        await row.waitFor({ state: 'visible', timeout: 15_000 });
+        await this.page.keyboard.press('Enter');
+        await input.waitFor({ state: 'hidden', timeout: 10_000 });
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await this.page.keyboard.press('Escape');
+        await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => undefined);
+      }
+    }
   }
 
   /**
