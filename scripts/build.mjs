@@ -11,6 +11,8 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node'] },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: ['onnxruntime-node'], banner: { js: '#!/usr/bin/env node' } },
+  // The local NLI judge runs in a worker thread, which needs a file of its own beside the bundles.
+  { ...common, entryPoints: { 'nli-worker': 'src/core/judge/local/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['onnxruntime-node'] },
   { ...common, entryPoints: { viewer: 'webview/viewer/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
 ];
 
