@@ -97,12 +97,14 @@ test('stop --timeout ends a tree whose workers ignore SIGINT / SIGTERM and left 
   const { run } = JSON.parse(io.stdout) as { run: string };
   const m = new RunManager({ workspace: ws });
   let pids: number[] = [];
-  for (let i = 0; i < 100 && pids.length < 2; i++) {
+  // Until the launcher and its worker are up (pyenv shims run a few short-lived bash processes first).
+  const ready = () => pids.length === 2 && pids.every((p) => /python/.test(readProcess(p)?.comm ?? ''));
+  for (let i = 0; i < 100 && !ready(); i++) {
     await sleep(100);
     pids = m.processesOf(run);
   }
   m.dispose();
-  assert.equal(pids.length, 2);
+  assert.equal(pids.length, 2, pids.map((p) => `${p}: ${JSON.stringify(readProcess(p))} ${readFileSync(`/proc/${p}/cmdline`, 'utf8')}`).join('\n'));
   const stop = captureIO();
   assert.equal(await main(['stop', run, '--timeout', '2'], stop), 0);
   assert.match(stop.stdout, /^stopped .* \(SIGKILL, 2 processes\)\n$/);
