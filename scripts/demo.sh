@@ -26,7 +26,8 @@ mkdir -p "$DATA/user-data/User" "$DATA/extensions"
 {
   "workbench.startupEditor": "none",
   "chat.disableAIFeatures": true,
-  "telemetry.telemetryLevel": "off"
+  "telemetry.telemetryLevel": "off",
+  "git.openRepositoryInParentFolders": "never"
 }
 JSON
 # Own config file too: code-server would otherwise write one under ~/.config.

@@ -78,6 +78,8 @@ export class CodeServer {
       'extensions.autoUpdate': false,
       'extensions.autoCheckUpdates': false,
       'update.mode': 'none',
+      // Sample folders live inside this repository: no "open the parent repository?" toast.
+      'git.openRepositoryInParentFolders': 'never',
       // The empty secondary side bar would take a third of the window in screenshots.
       'workbench.secondarySideBar.defaultVisibility': 'hidden',
       ...o.settings,
