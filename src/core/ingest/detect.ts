@@ -46,12 +46,10 @@ export function sniff(text: string): DetectedFormat | null {
   const lines = text.split('\n').slice(0, 200);
   const first = lines.find((l) => l.trim() !== '');
   if (first === undefined) return null;
-  if (first.trimStart().startsWith('{')) {
-    // A bad first line should not hide the format: look at the first few objects.
-    for (const l of lines.filter((x) => x.trimStart().startsWith('{')).slice(0, 20)) {
-      const f = jsonShape(l.trim());
-      if (f) return { format: f, why: f === 'native' ? 'JSON lines with "completion"' : 'JSON lines with "output" and "input"/"gts"/"score" (verl)' };
-    }
+  // A bad first line should not hide the format: look at the first few objects.
+  for (const l of lines.filter((x) => x.trimStart().startsWith('{')).slice(0, 20)) {
+    const f = jsonShape(l.trim());
+    if (f) return { format: f, why: f === 'native' ? 'JSON lines with "completion"' : 'JSON lines with "output" and "input"/"gts"/"score" (verl)' };
   }
   if (lines.some((l) => parseHeader(l) !== null)) return { format: 'vlmr1', why: 'VLM-R1 debug log block header (timestamp + reward)' };
   if (lines.some((l) => l.startsWith('[prompt] ') || l === '[prompt]') && lines.some((l) => /^\[(output|score)\]/.test(l))) {
