@@ -1,0 +1,120 @@
+/**
+ * <grpo-chain>: one reasoning chain, drawn from its tokens. Every piece of model text goes in as
+ * a Lit text binding (a text node), never as markup. Template literals here are written without
+ * whitespace between tags so the chain's text is exactly the tokens' text.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { ChainToken } from '../../src/core/chain/types';
+import type { ImageView } from '../../src/protocol/viewer';
+import { emit, type BoxRef } from './events';
+import { base, codiconLink } from './theme';
+
+type ImageToken = Extract<ChainToken, { kind: 'image' }>;
+
+export class GrpoChain extends LitElement {
+  static override properties = {
+    tokens: { attribute: false },
+    images: { attribute: false },
+    completion: { attribute: false },
+    hover: { attribute: false },
+  };
+
+  declare tokens: ChainToken[];
+  declare images: Record<number, ImageView>;
+  declare completion: number;
+  declare hover: BoxRef | null;
+
+  constructor() {
+    super();
+    this.tokens = [];
+    this.images = {};
+    this.completion = 0;
+    this.hover = null;
+  }
+
+  override render() {
+    return html`${codiconLink()}<div class="chain" data-testid="chain">${this.tokens.map((t) => this.renderToken(t))}</div>`;
+  }
+
+  private renderToken(t: ChainToken) {
+    switch (t.kind) {
+      case 'tag':
+        return html`<span class="tag">${t.text}</span>`;
+      case 'step':
+        return html`<span class="step ${t.region}">${t.text}</span>`;
+      case 'text':
+        if (t.region === 'outside' && t.text.trim() !== '') {
+          return html`<span class="outside violation" data-testid="format-violation" title="Text outside <think>/<answer>: a format violation">${t.text}</span>`;
+        }
+        return html`<span class=${t.region}>${t.text}</span>`;
+      case 'box': {
+        const hot = this.hover !== null && this.hover.completion === this.completion && this.hover.id === t.boxId;
+        const ref: BoxRef = { completion: this.completion, id: t.boxId };
+        return html`<span class="box ${t.region} ${hot ? 'hot' : ''}" data-testid="box-token" data-box-id=${t.boxId}
+data-completion=${this.completion} tabindex="0" @mouseenter=${() => emit(this, 'box-hover', ref)}
+@mouseleave=${() => emit(this, 'box-hover', null)} @focus=${() => emit(this, 'box-hover', ref)}
+@blur=${() => emit(this, 'box-hover', null)}>${t.text}</span>`;
+      }
+      case 'image':
+        return this.renderImage(t);
+    }
+  }
+
+  private renderImage(t: ImageToken) {
+    const view = this.images[t.start];
+    if (view?.src) {
+      return html`<img class="inline-image" data-testid="chain-image" src=${view.src} alt=${view.path} title=${view.path}>`;
+    }
+    if (t.codes && t.codes.length > 0) {
+      return html`<span class="chip generated" data-testid="generated-image" title=${t.text}><span class="codicon codicon-file-media"></span>generated image (${t.codes.length} codes)</span>`;
+    }
+    const path = view?.path ?? t.path ?? '(no path)';
+    const tried = view && view.tried.length > 0 ? `\nLooked in:\n${view.tried.join('\n')}` : '';
+    return html`<span class="chip missing" data-testid="chain-image-missing" title="Image not found: ${path}${tried}"><span class="codicon codicon-file-media"></span>missing image: ${path}</span>`;
+  }
+
+  static override styles = [
+    base,
+    css`
+      :host { display: block; }
+      .chain {
+        white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.55;
+        font-family: var(--vscode-editor-font-family, ui-monospace, monospace);
+        font-size: var(--vscode-editor-font-size, 12.5px);
+      }
+      .tag { color: var(--vscode-descriptionForeground, #9d9d9d); opacity: 0.6; }
+      .think { color: var(--vscode-editor-foreground, #cccccc); }
+      .answer {
+        background: var(--vscode-editor-findMatchHighlightBackground, rgba(234, 92, 0, 0.33));
+        color: var(--vscode-editor-foreground, #e0e0e0); border-radius: 2px; font-weight: 600;
+      }
+      .outside { color: var(--vscode-descriptionForeground, #9d9d9d); }
+      .violation {
+        color: var(--vscode-errorForeground, #f85149);
+        text-decoration: wavy underline var(--vscode-editorError-foreground, #f14c4c);
+        text-underline-offset: 3px;
+      }
+      .step {
+        color: var(--vscode-symbolIcon-keywordForeground, #c586c0); font-weight: 600;
+        border-left: 2px solid var(--vscode-symbolIcon-keywordForeground, #c586c0); padding-left: 3px;
+      }
+      .box {
+        color: var(--c, var(--vscode-charts-blue, #3794ff));
+        background: color-mix(in srgb, var(--c, #3794ff) 14%, transparent);
+        border: 1px solid color-mix(in srgb, var(--c, #3794ff) 55%, transparent);
+        border-radius: 3px; padding: 0 2px; cursor: pointer; transition: background 80ms;
+      }
+      .box.hot, .box:hover { background: color-mix(in srgb, var(--c, #3794ff) 45%, transparent); color: var(--vscode-editor-foreground, #ffffff); outline: 1px solid var(--c, #3794ff); }
+      .box:focus-visible { outline: 1px solid var(--vscode-focusBorder, #0078d4); }
+      .chip {
+        display: inline-flex; align-items: center; gap: 4px; padding: 0 6px; border-radius: 9px; white-space: nowrap;
+        font-family: var(--vscode-font-family, system-ui, sans-serif); font-size: 11px;
+      }
+      .generated { background: var(--vscode-badge-background, #616161); color: var(--vscode-badge-foreground, #f8f8f8); }
+      .missing { border: 1px dashed var(--vscode-errorForeground, #f85149); color: var(--vscode-errorForeground, #f85149); }
+      .inline-image { max-width: 160px; max-height: 120px; vertical-align: middle; border-radius: 3px; border: 1px solid var(--vscode-panel-border, #2b2b2b); }
+    `,
+  ];
+}
+
+customElements.define('grpo-chain', GrpoChain);

@@ -1,0 +1,30 @@
+/**
+ * Events the viewer's components send up to <grpo-viewer>, which alone talks to the host.
+ * All bubble and cross shadow roots.
+ */
+import type { BoxFrameSetting, RowFilter } from '../../src/protocol/viewer';
+
+/** A box being pointed at, in the image or in a chain. `completion` is null for gold boxes. */
+export interface BoxRef {
+  completion: number | null;
+  id: number;
+}
+
+export interface ViewerEvents {
+  'select-group': { key: string; ordinal: number };
+  'open-group': { key: string };
+  'filter-change': RowFilter;
+  'reveal-line': { file: string; line: number };
+  'box-hover': BoxRef | null;
+  'toggle-completion': { completion: number };
+  'set-frame': { frame: BoxFrameSetting };
+  'list-scroll': { scrollTop: number };
+}
+
+export function emit<K extends keyof ViewerEvents>(from: EventTarget, name: K, detail: ViewerEvents[K]): void {
+  from.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+}
+
+export function sameBox(a: BoxRef | null, b: BoxRef | null): boolean {
+  return a !== null && b !== null && a.completion === b.completion && a.id === b.id;
+}

@@ -1,0 +1,198 @@
+/**
+ * <grpo-viewer>: the root. The only component that talks to the host: it says `ready`, waits for
+ * `init`, keeps the ViewerState (saved with setState on every change so a hidden or reloaded
+ * panel comes back where it was), and hands rows and group details down to its children.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { BadLine } from '../../src/core/schema/record';
+import { EMPTY_STATE, type GroupDetail, type HostMessage, type RowFilter, type ViewerState } from '../../src/protocol/viewer';
+import type { ViewerEvents } from './events';
+import type { GrpoGroupList } from './group-list';
+import type { GrpoGroupView } from './group-view';
+import { HostChannel } from './host-channel';
+import { RowWindow } from './row-window';
+import type { GrpoToolbar } from './toolbar';
+import { base } from './theme';
+import './toolbar';
+import './group-list';
+import './group-view';
+
+const SCROLL_SAVE_MS = 150;
+
+export class GrpoViewer extends LitElement {
+  static override properties = {
+    ready: { state: true },
+    detail: { state: true },
+    loading: { state: true },
+    error: { state: true },
+  };
+
+  declare ready: boolean;
+  declare detail: GroupDetail | null;
+  declare loading: boolean;
+  declare error: string | null;
+  private channel: HostChannel | null = null;
+  private stopListening: (() => void) | null = null;
+  private state: ViewerState = EMPTY_STATE;
+  private sourceTitle = '';
+  private files: string[] = [];
+  private totalGroups = 0;
+  private totalCompletions = 0;
+  private badLines: BadLine[] = [];
+  private scrollTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly rows = new RowWindow((requestId, start, count) => this.channel?.post({ type: 'requestRows', requestId, start, count }));
+
+  constructor() {
+    super();
+    this.ready = false;
+    this.detail = null;
+    this.loading = false;
+    this.error = null;
+    this.listen('select-group', (d) => this.select(d.key));
+    this.listen('open-group', (d) => {
+      if (d.key !== this.state.selectedKey) this.select(d.key);
+      this.child<GrpoGroupView>('grpo-group-view')?.focus();
+    });
+    this.listen('filter-change', (f) => this.setFilter(f));
+    this.listen('reveal-line', (d) => this.channel?.post({ type: 'revealLine', file: d.file, line: d.line }));
+    this.listen('set-frame', (d) => {
+      this.changeState({ frame: d.frame });
+      this.loading = true;
+      this.channel?.post({ type: 'setFrame', frame: d.frame });
+    });
+    this.listen('list-scroll', (d) => {
+      this.state = { ...this.state, scrollTop: d.scrollTop };
+      clearTimeout(this.scrollTimer);
+      this.scrollTimer = setTimeout(() => this.channel?.saveState(this.state), SCROLL_SAVE_MS);
+    });
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.channel) return;
+    this.channel = new HostChannel();
+    this.stopListening = this.channel.listen((m) => this.onHost(m));
+    // Handshake: say ready with what we restored, then wait for init before anything else.
+    this.channel.post({ type: 'ready', state: this.channel.restoredState() });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.scrollTimer);
+    this.stopListening?.();
+  }
+
+  private listen<K extends keyof ViewerEvents>(name: K, handler: (detail: ViewerEvents[K]) => void): void {
+    this.addEventListener(name, (e) => handler((e as CustomEvent<ViewerEvents[K]>).detail));
+  }
+
+  private child<T extends Element>(selector: string): T | null {
+    return this.renderRoot.querySelector(selector) as T | null;
+  }
+
+  /** Changes the saved state and saves it at once. */
+  private changeState(change: Partial<ViewerState>): void {
+    this.state = { ...this.state, ...change };
+    this.channel?.saveState(this.state);
+  }
+
+  private select(key: string): void {
+    if (key === this.state.selectedKey && this.detail?.key === key) return;
+    this.changeState({ selectedKey: key });
+    this.loading = true;
+    this.channel?.post({ type: 'selectGroup', key });
+    this.requestUpdate();
+  }
+
+  private setFilter(filter: RowFilter): void {
+    this.changeState({ filter, scrollTop: 0 });
+    this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(true);
+    this.channel?.post({ type: 'setFilter', filter });
+  }
+
+  private onHost(m: HostMessage): void {
+    if (!this.ready && m.type !== 'init') return;
+    switch (m.type) {
+      case 'init':
+        this.ready = true;
+        this.state = m.state;
+        this.sourceTitle = m.source.title;
+        this.files = m.source.files;
+        this.totalGroups = m.totalGroups;
+        this.totalCompletions = m.totalCompletions;
+        this.badLines = m.badLines;
+        // The host applied the echoed filter; the first rows reply tells the filtered length.
+        this.rows.reset(m.totalGroups);
+        this.channel?.saveState(this.state);
+        if (m.state.selectedKey !== null) {
+          this.loading = true;
+          this.channel?.post({ type: 'selectGroup', key: m.state.selectedKey });
+        }
+        void this.updateComplete.then(() => this.child<GrpoGroupList>('grpo-group-list')?.restoreScroll(m.state.scrollTop));
+        break;
+      case 'rows':
+        if (this.rows.accept(m.requestId, m.start, m.total, m.rows)) this.refreshList();
+        break;
+      case 'listChanged':
+        this.rows.reset(m.total);
+        this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(false);
+        this.refreshList();
+        break;
+      case 'groupDetail':
+        // A reply for a group that is no longer selected is stale.
+        if (m.detail.key !== this.state.selectedKey) return;
+        this.detail = m.detail;
+        this.loading = false;
+        break;
+      case 'command':
+        if (m.command === 'focusFilter') this.child<GrpoToolbar>('grpo-toolbar')?.focusFilter();
+        else this.child<GrpoGroupList>('grpo-group-list')?.move(m.command === 'nextGroup' ? 1 : -1);
+        break;
+      case 'error':
+        this.error = m.message;
+        this.loading = false;
+        break;
+    }
+  }
+
+  private refreshList(): void {
+    this.child<GrpoGroupList>('grpo-group-list')?.requestUpdate();
+    this.requestUpdate();
+  }
+
+  override render() {
+    if (!this.ready) return html`<div class="waiting">Loading rollouts…</div>`;
+    return html`
+      <grpo-toolbar .filter=${this.state.filter} .shownGroups=${this.rows.total} .totalGroups=${this.totalGroups}
+        .totalCompletions=${this.totalCompletions} .badLines=${this.badLines} .defaultFile=${this.files[0] ?? ''}
+        title=${this.sourceTitle}></grpo-toolbar>
+      ${this.error
+        ? html`<div class="error" role="alert"><span>${this.error}</span><button aria-label="Dismiss" @click=${() => (this.error = null)}>×</button></div>`
+        : nothing}
+      <div class="main">
+        <grpo-group-list .rows=${this.rows} .selectedKey=${this.state.selectedKey}></grpo-group-list>
+        <grpo-group-view .detail=${this.detail} .frameSetting=${this.state.frame ?? 'auto'} .loading=${this.loading}></grpo-group-view>
+      </div>`;
+  }
+
+  static override styles = [
+    base,
+    css`
+      :host {
+        display: flex; flex-direction: column; height: 100vh; overflow: hidden;
+        background: var(--vscode-editor-background, #1f1f1f);
+      }
+      .waiting { padding: 20px; color: var(--vscode-descriptionForeground, #9d9d9d); }
+      .main { flex: 1; min-height: 0; display: grid; grid-template-columns: minmax(240px, 28%) 1fr; }
+      grpo-group-list { border-right: 1px solid var(--vscode-panel-border, #2b2b2b); background: var(--vscode-sideBar-background, #181818); }
+      grpo-group-view { min-height: 0; }
+      .error {
+        display: flex; justify-content: space-between; align-items: center; padding: 4px 10px;
+        background: var(--vscode-inputValidation-errorBackground, #5a1d1d); border-bottom: 1px solid var(--vscode-inputValidation-errorBorder, #be1100);
+      }
+      .error button { background: none; border: none; color: inherit; cursor: pointer; font-size: 16px; }
+    `,
+  ];
+}
+
+customElements.define('grpo-viewer', GrpoViewer);
