@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -105,7 +105,10 @@ test('export: canonical v1 JSONL for every valid line, in file order, unknown fi
 });
 
 test('a missing file or bad usage exits 2 with one line on stderr', () => {
-  for (const args of [['stats', join(dir, 'missing.jsonl')], ['export', join(dir, 'missing.jsonl')], ['score', dir], ['stats'], ['export', 'a', 'b']]) {
+  // A folder is a source now (per-step files); one holding nothing recognisable is still exit 2.
+  const empty = join(dir, 'empty');
+  mkdirSync(empty, { recursive: true });
+  for (const args of [['stats', join(dir, 'missing.jsonl')], ['export', join(dir, 'missing.jsonl')], ['score', empty], ['stats'], ['export', 'a', 'b']]) {
     const r = cli(...args);
     assert.equal(r.code, 2, args.join(' '));
     assert.equal(r.out, '');

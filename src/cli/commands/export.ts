@@ -1,27 +1,33 @@
-/** `grpo-studio export <file>`: the valid completions as canonical v1 JSONL, in file order. */
+/** `grpo-studio export <path>`: the valid completions of any trainer format as canonical v1 JSONL, in file order. */
 import { resolve } from 'node:path';
-import { readRollouts } from '../../core/rollouts/read';
+import { SOURCE_HELP, SOURCE_OPTIONS, sourceOptions } from '../../core/ingest/options';
+import { openSource, type OpenOptions } from '../../core/ingest/source';
 import { recordToJSON } from '../../core/schema/record';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
 
-const HELP = `usage: grpo-studio export <file>
+const HELP = `usage: grpo-studio export <path> [--format F] [--num-generations N]
 
 Writes every valid completion of a v1 rollout file to stdout as canonical v1 JSON, one per line,
 in file order (unknown fields kept). Bad lines are reported on stderr as <file>:<line>: <error>
 and skipped; the exit code is still 0. Exit 2: missing/unreadable file or bad usage.
+${SOURCE_HELP}
 `;
 
 export const command: Command = {
   async run(args: string[], io: CliIO): Promise<number> {
     let file: string;
+    let source: OpenOptions;
     try {
-      const a = parseArgs(args, { flags: ['help'] });
+      const a = parseArgs(args, { flags: ['help'], options: SOURCE_OPTIONS });
       if (a.flags.has('help')) {
         io.out(HELP);
         return 0;
       }
       if (a.positionals.length !== 1) throw new UsageError('export needs exactly one <file>');
       file = a.positionals[0]!;
+      const so = sourceOptions(a.options);
+      if (typeof so === 'string') throw new UsageError(so);
+      source = so;
     } catch (e) {
       if (e instanceof UsageError) {
         io.err(`grpo-studio export: ${e.message}\n`);
@@ -39,7 +45,7 @@ export const command: Command = {
     };
     let summary;
     try {
-      summary = await readRollouts(resolve(io.cwd, file), (rec) => {
+      summary = await (await openSource(resolve(io.cwd, file), source)).read((rec) => {
         const s = JSON.stringify(recordToJSON(rec)) + '\n';
         batch.push(s);
         size += s.length;
@@ -51,7 +57,7 @@ export const command: Command = {
       return 2;
     }
     flush();
-    for (const b of summary.badLines) io.err(`${file}:${b.line}: ${b.error}\n`);
+    for (const b of summary.badLines) io.err(`${b.file && b.file !== resolve(io.cwd, file) ? b.file : file}:${b.line}: ${b.error}\n`);
     return 0;
   },
 };

@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import { groupAdvantages, loggedMismatches, type LoggedValues } from '../../core/rewards/group';
 import { isVariantName, REWARD_VARIANTS, scoreRecord, type RecordScore, type ScoreOptions, type VariantName } from '../../core/rewards/variants';
 import { GroupKeys } from '../../core/rollouts/groups';
-import { readRollouts } from '../../core/rollouts/read';
+import { SOURCE_HELP, SOURCE_OPTIONS, sourceOptions } from '../../core/ingest/options';
+import { openSource, type OpenOptions } from '../../core/ingest/source';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
 
-const HELP = `usage: grpo-studio score <file> [--variant V] [--matching seed|optimal] [--min-pixels N] [--max-pixels N]
+const HELP = `usage: grpo-studio score <path> [--format F] [--variant V] [--matching seed|optimal] [--min-pixels N] [--max-pixels N]
 
 Recomputes the seed rewards of every valid completion and prints one JSON line per completion,
 in file order:
@@ -25,6 +26,7 @@ in file order:
 --min-pixels/--max-pixels: smart_resize bounds for vlmr1 (default 3136 / 12845056).
 Bad lines go to stderr as <file>:<line>: <error>; exit 0 when the file was read, 2 for a missing
 or unreadable file or bad usage.
+${SOURCE_HELP}
 `;
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -46,14 +48,18 @@ export const command: Command = {
     let file: string;
     let variant: VariantName = 'grounding';
     const opts: ScoreOptions = {};
+    let source: OpenOptions;
     try {
-      const a = parseArgs(args, { flags: ['help'], options: ['variant', 'matching', 'min-pixels', 'max-pixels'] });
+      const a = parseArgs(args, { flags: ['help'], options: ['variant', 'matching', 'min-pixels', 'max-pixels', ...SOURCE_OPTIONS] });
       if (a.flags.has('help')) {
         io.out(HELP);
         return 0;
       }
       if (a.positionals.length !== 1) throw new UsageError('score needs exactly one <file>');
       file = a.positionals[0]!;
+      const so = sourceOptions(a.options);
+      if (typeof so === 'string') throw new UsageError(so);
+      source = so;
       const v = a.options.get('variant');
       if (v !== undefined) {
         if (!isVariantName(v)) throw new UsageError(`unknown --variant '${v}' (one of ${Object.keys(REWARD_VARIANTS).join(', ')})`);
@@ -84,7 +90,7 @@ export const command: Command = {
     const members = new Map<string, number[]>();
     let summary;
     try {
-      summary = await readRollouts(resolve(io.cwd, file), (rec, loc) => {
+      summary = await (await openSource(resolve(io.cwd, file), source)).read((rec, loc) => {
         const group = keys.keyOf(rec);
         const i = scored.push({ line: loc.line, group, logged: { rewards: rec.rewards, reward: rec.reward, advantage: rec.advantage }, score: scoreRecord(rec, variant, opts) }) - 1;
         const list = members.get(group);
@@ -129,7 +135,7 @@ export const command: Command = {
       }
     });
     if (batch.length) io.out(batch.join(''));
-    for (const b of summary.badLines) io.err(`${file}:${b.line}: ${b.error}\n`);
+    for (const b of summary.badLines) io.err(`${b.file && b.file !== resolve(io.cwd, file) ? b.file : file}:${b.line}: ${b.error}\n`);
     return 0;
   },
 };

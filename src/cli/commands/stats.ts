@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { RunningStats } from '../../core/rewards/group';
 import { isVariantName, REWARD_VARIANTS, scoreRecord, type VariantName } from '../../core/rewards/variants';
 import { GroupKeys } from '../../core/rollouts/groups';
-import { readRollouts } from '../../core/rollouts/read';
+import { SOURCE_HELP, SOURCE_OPTIONS, sourceOptions } from '../../core/ingest/options';
+import { openSource, type OpenOptions } from '../../core/ingest/source';
+import { followSteps } from '../../core/ingest/steps';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
 
-const HELP = `usage: grpo-studio stats <file> [--json] [--variant V]
+const HELP = `usage: grpo-studio stats <path> [--json] [--variant V] [--format F] [--follow [--poll]]
 
 Summarises a v1 rollout file. --json prints exactly one JSON line with:
   completions           valid completions read
@@ -24,6 +26,11 @@ std is the SAMPLE standard deviation (divides by N-1, like torch.std), 0 for few
 --variant: ${Object.keys(REWARD_VARIANTS).join(', ')} (default grounding).
 Exit 0 when the file was read (bad lines are reported, not fatal); 2 for a missing or unreadable
 file or bad usage.
+${SOURCE_HELP}
+--follow              keep reading while the run writes (a file, a folder of per-step files, or a
+                      quoted glob) and print one JSON line per step once the next step begins,
+                      the same fields per step plus "step" ("update": true for late records);
+                      Ctrl-C summarises the open steps and exits 0. --poll: never use file events.
 `;
 
 interface GroupTally {
@@ -47,8 +54,10 @@ export const command: Command = {
     let file: string;
     let json: boolean;
     let variant: VariantName = 'grounding';
+    let source: OpenOptions;
+    let follow: { poll: boolean } | null;
     try {
-      const a = parseArgs(args, { flags: ['help', 'json'], options: ['variant'] });
+      const a = parseArgs(args, { flags: ['help', 'json', 'follow', 'poll'], options: ['variant', ...SOURCE_OPTIONS] });
       if (a.flags.has('help')) {
         io.out(HELP);
         return 0;
@@ -56,6 +65,10 @@ export const command: Command = {
       if (a.positionals.length !== 1) throw new UsageError('stats needs exactly one <file>');
       file = a.positionals[0]!;
       json = a.flags.has('json');
+      const so = sourceOptions(a.options);
+      if (typeof so === 'string') throw new UsageError(so);
+      source = so;
+      follow = a.flags.has('follow') ? { poll: a.flags.has('poll') } : null;
       const v = a.options.get('variant');
       if (v !== undefined) {
         if (!isVariantName(v)) throw new UsageError(`unknown --variant '${v}' (one of ${Object.keys(REWARD_VARIANTS).join(', ')})`);
@@ -68,6 +81,7 @@ export const command: Command = {
       }
       throw e;
     }
+    if (follow) return followStats(resolve(io.cwd, file), { ...source, polling: follow.poll }, variant, io);
 
     const keys = new GroupKeys();
     const groups = new Map<string, GroupTally>();
@@ -78,7 +92,7 @@ export const command: Command = {
     let formatFailures = 0;
     let summary;
     try {
-      summary = await readRollouts(resolve(io.cwd, file), (rec) => {
+      summary = await (await openSource(resolve(io.cwd, file), source)).read((rec) => {
         if (rec.step !== undefined) {
           minStep = Math.min(minStep, rec.step);
           maxStep = Math.max(maxStep, rec.step);
@@ -136,4 +150,27 @@ function table(file: string, variant: VariantName, s: FileStats): string {
   for (const b of shown) out.push(`  line ${b.line}: ${b.error}`);
   if (s.bad_lines.length > shown.length) out.push(`  … ${s.bad_lines.length - shown.length} more (see --json)`);
   return out.join('\n') + '\n';
+}
+
+/** `--follow`: one JSON line per completed step until SIGINT/SIGTERM. */
+async function followStats(path: string, opts: OpenOptions & { polling: boolean }, variant: VariantName, io: CliIO): Promise<number> {
+  const run = await followSteps(
+    path,
+    { format: opts.format, numGenerations: opts.numGenerations, polling: opts.polling },
+    variant,
+    (s) => io.out(JSON.stringify(s) + '\n'),
+    (b) => io.err(`${b.file ?? path}:${b.line}: ${b.error}\n`),
+    (e) => io.err(`grpo-studio stats: ${e instanceof Error ? e.message : String(e)}\n`),
+  );
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await run.stop();
+  return 0;
 }

@@ -19,6 +19,8 @@ import { formatSiblingOf, FormatVerdicts, vlmr1FormatParser, vlmr1Parser } from 
 export interface OpenOptions extends AdapterOptions {
   /** Skip detection. */
   format?: FormatName;
+  /** The format of a FILE that detection does not recognise (the CLI reads it as native v1 and reports its lines). */
+  fallback?: FormatName;
 }
 
 /** What a file contributes: completions, metrics (EasyR1), or format verdicts (VLM-R1 sibling). */
@@ -109,12 +111,17 @@ export async function openSource(path: string, opts: OpenOptions = {}): Promise<
   let why = 'given';
   if (!format) {
     const d = await detectFormat(path);
-    if (!d) {
+    if (d) {
+      format = d.format;
+      why = d.why;
+    } else {
       if (!(await exists(path))) throw new SourceError(`${path} does not exist`);
-      throw new SourceError(`cannot tell which trainer wrote ${path}; name one with --format native|verl|trl|vlmr1|easyr1`);
+      if (!opts.fallback || (await isDirectory(path))) {
+        throw new SourceError(`cannot tell which trainer wrote ${path}; name one with --format native|verl|trl|vlmr1|easyr1`);
+      }
+      format = opts.fallback;
+      why = 'not recognised; read as the fallback format';
     }
-    format = d.format;
-    why = d.why;
   }
   if (!(await exists(path))) throw new SourceError(`${path} does not exist`);
   const files = await sourceFiles(path, format);
