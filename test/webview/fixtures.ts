@@ -140,3 +140,31 @@ export function groupRows(n: number): GroupRow[] {
   }
   return rows;
 }
+
+/** A group whose first chain interleaves images: one resolved, one missing, one SEED code image. */
+export function detailWithImages(key: string, image: ImageView, generatedSrc: string): GroupDetail {
+  const d = detail(key, image);
+  const c = d.completions[0]!;
+  const codes = Array.from({ length: 32 }, (_, i) => 1000 + i);
+  const seed = `<img>${codes.map((n) => `<img_${n}>`).join('')}</img>`;
+  c.tokens = tokens([
+    { kind: 'tag', text: '<think>' },
+    { kind: 'text', region: 'think', text: 'Let me sketch it: ' },
+    { kind: 'image', region: 'think', text: '<image:gen/0.png>', path: 'gen/0.png', codes: null },
+    { kind: 'text', region: 'think', text: ' then ' },
+    { kind: 'image', region: 'think', text: '<image:gen/1.png>', path: 'gen/1.png', codes: null },
+    { kind: 'text', region: 'think', text: ' and ' },
+    { kind: 'image', region: 'think', text: seed, path: null, codes },
+    { kind: 'tag', text: '</think>' },
+    { kind: 'tag', text: '<answer>' },
+    { kind: 'text', region: 'answer', text: 'D' },
+    { kind: 'tag', text: '</answer>' },
+  ]);
+  const at = (i: number) => c.tokens[i]!.start;
+  c.images = {
+    [at(2)]: { path: 'gen/0.png', src: generatedSrc, width: 800, height: 600, tried: [] },
+    [at(4)]: { path: 'gen/1.png', src: null, width: null, height: null, tried: ['/runs/demo/gen/1.png'] },
+  };
+  c.text = c.tokens.map((t) => t.text).join('');
+  return d;
+}

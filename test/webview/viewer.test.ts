@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { EMPTY_STATE, type GroupDetail, type WebviewMessage } from '../../src/protocol/viewer';
 import { Harness, type HostData, type ViewerSession } from './harness';
-import { detail, groupRows, HOSTILE, IMAGE_H, IMAGE_W, predBox, testPng } from './fixtures';
+import { detail, detailWithImages, groupRows, HOSTILE, IMAGE_H, IMAGE_W, predBox, testPng } from './fixtures';
 
 type Rect = { left: number; top: number; width: number; height: number };
 
@@ -24,6 +24,7 @@ function hostData(n: number, extra: Partial<HostData> = {}): HostData {
     '0/1': detail('0/1', image),
     '0/2': detail('0/2', missing),
     '0/3': detail('0/3', image, true),
+    '0/4': detailWithImages('0/4', image, harness.imageUrl('scene.png')),
   };
   return { groups: groupRows(n), details, totalCompletions: n * 4, ...extra };
 }
@@ -172,6 +173,7 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
       await s.page.setViewportSize({ width, height: 900 });
       await s.page.waitForTimeout(150);
       assert.equal(await assertBoxesMapped(s), 9, `mapping holds at ${width} px`);
+      await s.page.screenshot({ path: `${SHOTS}/webview-width-${width}.png` });
     }
     await s.page.setViewportSize({ width: 1400, height: 900 });
     await s.page.waitForTimeout(150);
@@ -204,6 +206,18 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
     await s.page.locator('[data-testid=toggle-completion][data-completion="2"]').click();
     assert.equal(await s.page.locator('[data-testid=pred-box][data-completion="2"]').count(), 0);
     assert.equal(await s.page.locator('rect[data-testid=pred-box]').count(), 6);
+  });
+
+  test('images inside a chain: resolved ones inline, missing ones named, SEED codes as a chip', async () => {
+    const s = await open(hostData(100));
+    await selectByClick(s, '0/4');
+    const chain = s.page.locator('[data-testid=completion]').nth(0).locator('[data-testid=chain]');
+    assert.equal(await chain.locator('img[data-testid=chain-image]').getAttribute('src'), harness.imageUrl('scene.png'));
+    assert.equal(await chain.locator('[data-testid=generated-image]').textContent(), 'generated image (32 codes)');
+    assert.equal(await chain.locator('[data-testid=chain-image-missing]').textContent(), 'missing image: gen/1.png');
+    assert.match((await chain.locator('[data-testid=chain-image-missing]').getAttribute('title')) ?? '', /\/runs\/demo\/gen\/1\.png/);
+    const text = await chain.evaluate((el) => el.textContent);
+    assert.equal(text, '<think>Let me sketch it:  then missing image: gen/1.png and generated image (32 codes)</think><answer>D</answer>');
   });
 
   test('missing image: placeholder names the path and every path tried', async () => {
@@ -257,6 +271,7 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
     assert.ok(labels.some((l) => l.includes(HOSTILE.svg)), 'gold label shown as text');
     const banner = await s.page.locator('[data-testid=bad-lines]').innerText();
     assert.match(banner, /rollouts\.jsonl:7 — bad JSON <img src=x onerror="window.__pwned=1">/);
+    await s.page.screenshot({ path: `${SHOTS}/webview-hostile.png` });
     await s.page.locator('[data-testid=bad-line]').click();
     const reveal = await s.waitFor(isType('revealLine'));
     assert.deepEqual([reveal.file, reveal.line], ['/runs/demo/rollouts.jsonl', 7]);

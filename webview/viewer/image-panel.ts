@@ -196,12 +196,12 @@ export class GrpoImagePanel extends LitElement {
     const drawn: Drawn[] = [...(this.hiddenSet.has(-1) ? [] : this.gold.map((b) => ({ b, completion: null, cls: 'gold' }))), ...preds];
     // The pointed-at box's label is placed first (its natural spot) and drawn last (on top).
     const order = [...drawn].sort((p, q) => Number(this.isHot(q)) - Number(this.isHot(p)));
-    const spots = placeLabels(order.map((d) => ({ text: labelOf(d), x: Math.min(d.b.box[0], d.b.box[2]), top: Math.min(d.b.box[1], d.b.box[3]), bottom: Math.max(d.b.box[1], d.b.box[3]) })), u, h);
+    const spots = placeLabels(order.map((d) => ({ text: shortLabel(d), x: Math.min(d.b.box[0], d.b.box[2]), top: Math.min(d.b.box[1], d.b.box[3]), bottom: Math.max(d.b.box[1], d.b.box[3]) })), u, h);
     const fontSize = LABEL_FONT_PX * u;
     return html`<svg class="overlay" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" data-testid="overlay"
       @mouseleave=${() => emit(this, 'box-hover', null)}>
       ${drawn.map((d) => this.renderBox(d, u))}
-      ${order.map((d, i) => svg`<text class="label ${this.classesOf(d)}" x=${spots[i]?.x ?? 0} y=${spots[i]?.y ?? 0} font-size=${fontSize} stroke-width=${3 * u}>${labelOf(d)}</text>`).reverse()}
+      ${order.map((d, i) => svg`<text class="label ${this.classesOf(d)}" x=${spots[i]?.x ?? 0} y=${spots[i]?.y ?? 0} font-size=${fontSize} stroke-width=${3 * u}>${shortLabel(d)}</text>`).reverse()}
     </svg>`;
   }
 
@@ -285,6 +285,12 @@ interface Drawn {
 
 const labelOf = ({ b, completion }: Drawn): string =>
   completion === null ? `gold ${b.label ?? ''}`.trim() : `#${completion} ${b.label ?? ''}${b.iou !== null ? ` IoU ${num(b.iou)}` : ''}`.trim();
+
+/** On the image a label stays short; the box's tooltip has it whole. */
+const shortLabel = (d: Drawn): string => {
+  const l = labelOf(d);
+  return l.length > 48 ? `${l.slice(0, 47)}…` : l;
+};
 
 const area = (b: DrawBox) => Math.abs((b.box[2] - b.box[0]) * (b.box[3] - b.box[1]));
 

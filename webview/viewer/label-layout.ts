@@ -21,7 +21,7 @@ export interface PlacedLabel {
 }
 
 const FONT_PX = 11;
-const CHAR_PX = 6.6; // average advance of the UI font at 11px, bold; a little generous
+const CHAR_PX = 7; // average advance of the UI font at 11px, bold; a little generous
 const LINE_PX = 14;
 const TRIES = 8;
 
