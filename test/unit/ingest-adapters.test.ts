@@ -175,3 +175,27 @@ test('detection by name, folder contents and first bytes; explicit override; und
   assert.deepEqual(r.recs[0]!.loc, { file: native, line: 2, offset: 9 });
   assert.equal(r.bad[0]!.line, 1);
 });
+
+test('TRL parquet compressed with gzip (pyarrow option) reads the same', async () => {
+  const { parquetWriteFile } = await import('hyparquet-writer');
+  const { gzipSync } = await import('node:zlib');
+  const out = join(dir, 'gz', 'completions');
+  mkdirSync(out, { recursive: true });
+  parquetWriteFile({
+    filename: join(out, 'completions_00003.parquet'),
+    codec: 'GZIP',
+    compressors: { GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)) },
+    columnData: [
+      { name: 'step', data: ['3', '3'], type: 'STRING' },
+      { name: 'prompt', data: ['p', 'p'], type: 'STRING' },
+      { name: 'completion', data: ['a', 'b'], type: 'STRING' },
+      { name: 'iou_reward', data: [0.5, 0.25], type: 'DOUBLE' },
+    ],
+  });
+  const { recs, bad } = await readAll(join(dir, 'gz'));
+  assert.deepEqual(bad, []);
+  assert.deepEqual(recs.map((r) => [r.record.step, r.record.completion, r.record.rewards, r.record.group]), [
+    [3, 'a', { iou_reward: 0.5 }, '3/0'],
+    [3, 'b', { iou_reward: 0.25 }, '3/0'],
+  ]);
+});

@@ -8,10 +8,17 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { RolloutRecord } from '../schema/record';
 import { finiteNumber, isObj, type AdapterOptions, type RecordSink } from './types';
 
 type Row = Record<string, unknown>;
+
+// hyparquet decodes uncompressed and snappy itself; gzip and brotli come from node:zlib.
+const COMPRESSORS = {
+  GZIP: (input: Uint8Array): Uint8Array => new Uint8Array(gunzipSync(input)),
+  BROTLI: (input: Uint8Array): Uint8Array => new Uint8Array(brotliDecompressSync(input)),
+};
 
 const CONFIG_NAMES = ['config.json', 'training_args.json', 'args.json', 'grpo_config.json', 'trainer_state.json'];
 const CONFIG_MAX_BYTES = 16 << 20;
@@ -168,7 +175,7 @@ export async function readTrlFile(path: string, sink: RecordSink, opts: AdapterO
   // Row group by row group, so a large file is decoded in pieces.
   for (const g of metadata.row_groups) {
     const end = start + Number(g.num_rows);
-    rows.push(...((await parquetReadObjects({ file, metadata, rowStart: start, rowEnd: end })) as Row[]));
+    rows.push(...((await parquetReadObjects({ file, metadata, rowStart: start, rowEnd: end, compressors: COMPRESSORS })) as Row[]));
     start = end;
   }
   let size: GroupSize | undefined;
