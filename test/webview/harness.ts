@@ -98,6 +98,7 @@ export class Harness {
         });
         return send(200, 'text/html; charset=utf-8', html);
       }
+      if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
       const image = map.get(url.pathname);
       if (image) return send(200, 'image/png', image);
       if (url.pathname.startsWith('/dist/webview/')) {

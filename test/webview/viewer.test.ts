@@ -83,6 +83,7 @@ after(async () => {
   for (const s of sessions) {
     assert.deepEqual(s.problems.csp, [], 'no CSP violation in any page');
     assert.deepEqual(s.problems.pageErrors, [], 'no uncaught page errors');
+    assert.deepEqual(s.problems.consoleErrors, [], 'no console errors (failed loads included)');
     assert.deepEqual(s.malformed, [], 'every posted message passes isWebviewMessage');
   }
   await harness.close();

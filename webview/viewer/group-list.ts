@@ -239,10 +239,10 @@ export class GrpoGroupList extends LitElement {
       .scroller { position: absolute; inset: 0; overflow-y: auto; overflow-x: hidden; outline: none; }
       .scroller:focus-visible { outline: 1px solid var(--vscode-focusBorder, #0078d4); outline-offset: -1px; }
       .spacer { position: relative; }
-      .layer { position: sticky; top: 0; overflow: hidden; }
+      .layer { position: sticky; top: 0; overflow: hidden; contain: strict; }
       .row {
         position: absolute; left: 0; right: 0; top: 0; height: ${ROW_HEIGHT}px; padding: 5px 10px 4px 12px;
-        cursor: pointer; display: flex; flex-direction: column; justify-content: space-between;
+        cursor: pointer; display: flex; flex-direction: column; justify-content: space-between; contain: strict;
         border-bottom: 1px solid var(--vscode-tree-inactiveIndentGuidesStroke, rgba(88, 88, 88, 0.25));
       }
       .row:hover { background: var(--vscode-list-hoverBackground, #2a2d2e); }

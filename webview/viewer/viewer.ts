@@ -57,7 +57,7 @@ export class GrpoViewer extends LitElement {
     this.listen('reveal-line', (d) => this.channel?.post({ type: 'revealLine', file: d.file, line: d.line }));
     this.listen('set-frame', (d) => {
       this.changeState({ frame: d.frame });
-      this.loading = true;
+      this.loading = this.state.selectedKey !== null;
       this.channel?.post({ type: 'setFrame', frame: d.frame });
     });
     this.listen('list-scroll', (d) => {
