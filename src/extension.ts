@@ -9,6 +9,7 @@ import { RolloutSourcesTree } from './sources/sourcesTree';
 import { registerCommands } from './commands';
 import { log, logError } from './log';
 import { runHostSuiteIfRequested } from './hostSuite';
+import { registerTraining } from './training/register';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   try {
@@ -21,6 +22,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       vscode.window.registerTreeDataProvider('grpoStudio.sources', sources),
       ...registerCommands({ extensionUri: context.extensionUri, viewers, sources }),
       onConfigChange(() => void viewers.recomputeAll()),
+      ...registerTraining(context),
     );
     await runHostSuiteIfRequested(context);
   } catch (e) {

@@ -1,0 +1,141 @@
+/**
+ * The Run Metrics panel: live charts of one run's metrics and per-GPU sparklines. One panel,
+ * showing the run it was last asked for. The webview speaks first (`ready`); it is rebuilt each
+ * time it is shown (no retainContextWhenHidden), so every `ready` gets the whole history again.
+ * A panel left open is restored after a reload (serializer) on the run it showed.
+ */
+import * as vscode from 'vscode';
+import { makeNonce } from '../viewer/html';
+import { isRunsWebviewMessage, type RunsHostMessage, type RunsWebviewMessage } from '../protocol/runs';
+import { runView, type TrainingHost } from './host';
+import { metricsHtml } from './metricsHtml';
+import { log } from '../log';
+
+export const METRICS_VIEW_TYPE = 'grpoStudio.runMetrics';
+
+export class RunMetricsPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private run: string | undefined;
+  private ready = false;
+  private readonly panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly host: TrainingHost,
+    private readonly openRollouts: (run: string, step?: number) => Promise<void>,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(METRICS_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const run = typeof state === 'object' && state !== null && typeof (state as { run?: unknown }).run === 'string' ? (state as { run: string }).run : undefined;
+          this.host.runs();
+          this.attach(panel, run ?? this.host.focusedRun?.id);
+        },
+      }),
+      host.onMetrics((e) => {
+        if (e.run === this.run) this.post({ type: 'metrics', run: e.run, points: e.points });
+      }),
+      host.onRunChanged((info) => {
+        if (info && info.id === this.run) this.post({ type: 'status', run: runView(info) });
+        // An open panel follows a newly started run unless its own run is still going.
+        if (info?.live && this.panel && info.id !== this.run && !(this.run && this.host.get(this.run)?.live)) {
+          this.run = info.id;
+          this.sendAll();
+        }
+      }),
+      host.onProgress((e) => {
+        const info = e.run === this.run ? this.host.get(e.run) : undefined;
+        if (info) this.post({ type: 'status', run: runView(info) });
+      }),
+      host.gpus.onSample((sample) => this.post({ type: 'gpus', sample })),
+      host.gpus.onOff((message) => this.post({ type: 'gpusOff', message })),
+    );
+  }
+
+  /** Open (or reveal) the panel on `run`. */
+  show(run: string | undefined, preserveFocus = false): void {
+    if (!this.panel) {
+      const panel = vscode.window.createWebviewPanel(METRICS_VIEW_TYPE, 'Run Metrics', { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, {
+        enableScripts: true,
+        localResourceRoots: [vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'webview')],
+      });
+      this.attach(panel, run);
+      return;
+    }
+    if (run !== this.run) {
+      this.run = run;
+      this.sendAll();
+    }
+    this.panel.reveal(undefined, preserveFocus);
+  }
+
+  private attach(panel: vscode.WebviewPanel, run: string | undefined): void {
+    this.panel = panel;
+    this.run = run;
+    this.ready = false;
+    const dist = vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'webview');
+    panel.iconPath = vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'media', 'grpo-studio.svg');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    panel.webview.html = metricsHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'runs.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'runs.css')).toString(),
+    });
+    const gpuWatch = this.host.gpus.watch();
+    this.panelDisposables.push(
+      gpuWatch,
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (!isRunsWebviewMessage(m)) {
+          log().warn('run metrics: ignored a malformed message from the webview');
+          return;
+        }
+        this.handle(m);
+      }),
+      // Hidden: the page is gone until shown again, when it says `ready` anew.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.ready = false;
+        for (const d of this.panelDisposables.splice(0)) d.dispose();
+      }),
+    );
+  }
+
+  private handle(m: RunsWebviewMessage): void {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendAll();
+        return;
+      case 'openRollouts':
+        void this.openRollouts(m.run, m.step);
+        return;
+    }
+  }
+
+  private sendAll(): void {
+    const info = this.run ? this.host.get(this.run) : undefined;
+    if (this.panel) this.panel.title = info ? `Run Metrics: ${info.record.profile}` : 'Run Metrics';
+    const off = this.host.gpus.offMessage;
+    this.post({
+      type: 'show',
+      run: info ? runView(info) : null,
+      metrics: info ? this.host.metricsOf(info.id) : [],
+      gpuHistory: this.host.gpus.history,
+      ...(off ? { gpusOff: off } : {}),
+    });
+  }
+
+  private post(m: RunsHostMessage): void {
+    if (!this.panel || !this.ready) return;
+    void this.panel.webview.postMessage(m);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of [...this.panelDisposables, ...this.disposables]) d.dispose();
+  }
+}
