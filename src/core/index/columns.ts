@@ -1,0 +1,56 @@
+/**
+ * Growable typed columns: one typed array per field, grown by half again when full and trimmed
+ * to fit when a build pass ends, so a million completions cost tens of megabytes, not objects.
+ */
+
+type Typed = Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array;
+type TypedCtor<T extends Typed> = { new (n: number): T };
+
+/** One growable column. `data` may be longer than the row count; read only `[0, count)`. */
+export class Column<T extends Typed> {
+  data: T;
+
+  constructor(private readonly ctor: TypedCtor<T>, capacity: number, private readonly fill = 0) {
+    this.data = new ctor(capacity);
+    if (fill !== 0) this.data.fill(fill);
+  }
+
+  /** Makes room for index `n`; new slots get the column's fill value (NaN for rewards). */
+  reserve(n: number, exact = false): void {
+    if (n < this.data.length) return;
+    this.resize(exact ? n + 1 : Math.max(1024, Math.ceil((n + 1) * 1.5)));
+  }
+
+  /** Drops spare capacity past `count` rows. */
+  fit(count: number): void {
+    if (this.data.length !== count) this.resize(count);
+  }
+
+  private resize(n: number): void {
+    const next = new this.ctor(n);
+    const keep = Math.min(n, this.data.length);
+    (next as Typed).set((this.data as Typed).subarray(0, keep));
+    if (this.fill !== 0 && n > keep) next.fill(this.fill, keep);
+    this.data = next;
+  }
+}
+
+export const f64 = (fill = 0): Column<Float64Array> => new Column(Float64Array, 0, fill);
+export const f32 = (fill = 0): Column<Float32Array> => new Column(Float32Array, 0, fill);
+export const i32 = (fill = 0): Column<Int32Array> => new Column(Int32Array, 0, fill);
+export const u32 = (): Column<Uint32Array> => new Column(Uint32Array, 0);
+export const u8 = (): Column<Uint8Array> => new Column(Uint8Array, 0);
+
+export type AnyColumn = Column<Float64Array> | Column<Float32Array> | Column<Int32Array> | Column<Uint32Array> | Column<Uint8Array>;
+
+/** Bits of the per-completion flags column. */
+export const FLAG = {
+  /** The completion passes the seed format check (`formatMatches`). */
+  formatOk: 1,
+  /** Logged values disagree with the recomputed ones (set by `scoreAll`). */
+  mismatch: 2,
+  /** `scoreAll` has scored this completion. */
+  scored: 4,
+  /** The line took the full-parse path (escapes in keys, segments, derived group, …). */
+  fullParse: 8,
+} as const;

@@ -1,0 +1,87 @@
+/**
+ * The index's GRPO groups: key ↔ id, the rows each spans, and the spread of the logged totals so
+ * zero-variance groups are known without reading a record. Ids follow first appearance.
+ */
+import { f32, i32 } from './columns';
+
+export class GroupTable {
+  readonly keys: string[] = [];
+  private readonly ids = new Map<string, number>();
+  private lastKey: string | null = null;
+  private lastId = -1;
+  /** First and last row, member count, step (-1 unknown). */
+  readonly first = i32();
+  readonly last = i32();
+  readonly size = i32();
+  readonly step = i32(-1);
+  /** Min and max logged total, and how many members have one (zero variance needs all). */
+  readonly minTotal = f32(NaN);
+  readonly maxTotal = f32(NaN);
+  readonly withTotal = i32();
+
+  get count(): number {
+    return this.keys.length;
+  }
+
+  id(key: string): number | undefined {
+    return this.ids.get(key);
+  }
+
+  /** Adds row `row` to group `key` (created on first sight) and returns its id. */
+  add(key: string, row: number, step: number, total: number): number {
+    let g = key === this.lastKey ? this.lastId : this.ids.get(key);
+    if (g === undefined) {
+      g = this.keys.length;
+      this.keys.push(key);
+      this.ids.set(key, g);
+      for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) c.reserve(g);
+      this.first.data[g] = row;
+      this.step.data[g] = step;
+    }
+    this.lastKey = key;
+    this.lastId = g;
+    this.last.data[g] = row;
+    this.size.data[g]!++;
+    if (!Number.isNaN(total)) {
+      const t = Math.fround(total);
+      const n = this.withTotal.data[g]!++;
+      if (n === 0 || t < this.minTotal.data[g]!) this.minTotal.data[g] = t;
+      if (n === 0 || t > this.maxTotal.data[g]!) this.maxTotal.data[g] = t;
+    }
+    return g;
+  }
+
+  /** All members have a logged total and they are equal: the group teaches nothing. */
+  zeroVariance(g: number): boolean {
+    const n = this.size.data[g]!;
+    return n > 1 && this.withTotal.data[g] === n && this.minTotal.data[g] === this.maxTotal.data[g];
+  }
+
+  /** Members sit on consecutive rows (the usual layout), so one read fetches them all. */
+  contiguous(g: number): boolean {
+    return this.last.data[g]! - this.first.data[g]! + 1 === this.size.data[g];
+  }
+
+  fit(): void {
+    for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) c.fit(this.count);
+  }
+
+  clear(): void {
+    this.keys.length = 0;
+    this.ids.clear();
+    this.lastKey = null;
+    for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) c.fit(0);
+  }
+
+  /**
+   * Bytes held: the typed arrays exactly, the keys and map estimated (V8 does not say): a
+   * one-byte string costs ~16 bytes plus its length, a Map entry ~3 pointers.
+   */
+  byteSize(): number {
+    let typed = 0;
+    for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) typed += c.data.byteLength;
+    let strings = 0;
+    for (const k of this.keys) strings += 16 + k.length * (/^[\x00-\xff]*$/.test(k) ? 1 : 2) + 8 + 24;
+    return typed + strings;
+  }
+}

@@ -1,0 +1,379 @@
+/**
+ * The rollout index of one v1 file: per completion its byte offset, line and typed columns
+ * (step, group, index, logged rewards, total, advantage, length, flags), built by streaming the
+ * file in chunks so it is never held whole. Rows are usable while indexing runs; full records are
+ * read back from the file on demand through a small cache. The viewer pages through rows and
+ * reads a group's records when it opens one; `appendBytes`/`update` follow a growing file.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { formatMatches } from '../chain/parse';
+import { decodeLine, LineSplitter } from '../ingest/lines';
+import { completionText, parseRecordLine, type BadLine, type RolloutRecord } from '../schema/record';
+import { GroupKeys } from '../rollouts/groups';
+import { f32, FLAG, i32, u32, u8, type AnyColumn, type Column } from './columns';
+import { GroupTable } from './groupTable';
+import { LineScanner } from './scan';
+import { RecordCache } from './recordCache';
+
+export interface IndexProgress {
+  completions: number;
+  badLines: number;
+  /** File bytes consumed so far, and the file's size when this pass began. */
+  bytes: number;
+  totalBytes: number;
+  done: boolean;
+}
+
+export interface UpdateOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: IndexProgress) => void;
+  /** Bytes per read (1 MiB): each chunk is indexed between two turns of the event loop. */
+  chunkBytes?: number;
+  /** Following a live file: a last line without "\n" is held until it is complete. */
+  follow?: boolean;
+  /** 'full' parses and validates every line like the v1 reader (slower, exact bad lines). */
+  validate?: 'fast' | 'full';
+}
+
+export interface UpdateResult {
+  /** Rows added by this pass. */
+  added: number;
+  /** The file shrank, so the index started over. */
+  truncated: boolean;
+  aborted: boolean;
+}
+
+export interface LocatedRow {
+  record: RolloutRecord;
+  loc: { file: string; line: number; offset: number };
+}
+
+/** A row's line no longer parses (changed on disk, or a deep error the fast path skipped). */
+export class RowReadError extends Error {
+  constructor(readonly bad: BadLine) {
+    super(`${bad.file ?? ''}:${bad.line}: ${bad.error}`);
+  }
+}
+
+export class RolloutIndex {
+  /** Completions indexed so far (the columns' valid length). */
+  count = 0;
+  readonly badLines: BadLine[] = [];
+  readonly groups = new GroupTable();
+  /** Low 32 bits of each line's byte offset; `offsetOf` adds the 4 GiB wraps. */
+  readonly offsetLow = u32();
+  /** Rows where the offset passed another multiple of 4 GiB (offsets grow with the row). */
+  private readonly offsetWraps: number[] = [];
+  readonly byteLength = i32();
+  readonly line = i32();
+  readonly step = i32(-1);
+  readonly group = i32();
+  readonly index = i32(-1);
+  /** Logged `reward`, else the sum of the logged per-function rewards; NaN when neither. */
+  readonly total = f32(NaN);
+  readonly advantage = f32(NaN);
+  /** UTF-8 bytes of the completion text. */
+  readonly length = i32();
+  readonly flags = u8();
+  /** Logged reward per function name; NaN where a line does not log it. */
+  readonly rewards = new Map<string, Column<Float32Array>>();
+
+  private splitter: LineSplitter;
+  private readonly scanner = new LineScanner();
+  private derivedKeys = new GroupKeys();
+  private readonly cache = new RecordCache<LocatedRow>(256);
+  private fh: FileHandle | null = null;
+  private validate: 'fast' | 'full' = 'fast';
+  private sortedRewardNames: string[] = [];
+  /** The last full-parse line had no `group`: a written one must end that derived run. */
+  private derivedRun = false;
+  /** The current line's logged rewards by rank in `sortedRewardNames` (NaN: not logged). */
+  private rankValue = new Float64Array(0);
+  private readonly rankOf = new Map<string, number>();
+
+  constructor(readonly file: string) {
+    this.splitter = this.newSplitter(0, 0);
+  }
+
+  /** File bytes consumed (complete lines, plus a held partial line). */
+  get bytesConsumed(): number {
+    return this.splitter.committed + this.splitter.pending;
+  }
+
+  /**
+   * Reads what the file gained since the last pass and indexes it. A file shorter than what was
+   * consumed was truncated: the index starts over. Resolves when it reaches the end of the file
+   * (or on abort, keeping what it indexed).
+   */
+  async update(opts: UpdateOptions = {}): Promise<UpdateResult> {
+    this.validate = opts.validate ?? 'fast';
+    const fh = await this.handle();
+    const totalBytes = (await fh.stat()).size;
+    let truncated = false;
+    if (totalBytes < this.bytesConsumed) {
+      this.clear();
+      truncated = true;
+    }
+    const before = this.count;
+    const chunk = Buffer.allocUnsafe(opts.chunkBytes ?? 1 << 20);
+    let pos = this.bytesConsumed;
+    let lastReport = 0;
+    const report = (done: boolean): void => {
+      opts.onProgress?.({ completions: this.count, badLines: this.badLines.length, bytes: pos, totalBytes, done });
+    };
+    let aborted = false;
+    for (;;) {
+      if (opts.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) break;
+      this.push(chunk.subarray(0, bytesRead));
+      pos += bytesRead;
+      if (this.count > 0 && this.count >= this.offsetLow.data.length * 0.9) {
+        // Room for the rest of the file at this line length, so columns grow once, not a dozen times.
+        const expect = this.count + Math.ceil(((totalBytes - pos) / (pos - this.offsetOf(0))) * this.count * 1.05) + 64;
+        for (const c of this.allColumns()) c.reserve(expect - 1, true);
+      }
+      const now = performance.now();
+      if (now - lastReport > 50) {
+        lastReport = now;
+        report(false);
+      }
+    }
+    if (!aborted && !opts.follow) this.splitter.finish();
+    if (!opts.follow) this.fit(); // a followed file keeps its spare room for what comes next
+    report(!aborted);
+    return { added: this.count - before, truncated, aborted };
+  }
+
+  /** Indexes bytes appended to the file (from a tailer); they must follow what was consumed. */
+  appendBytes(bytes: Uint8Array): number {
+    const before = this.count;
+    this.push(bytes);
+    return this.count - before;
+  }
+
+  private push(bytes: Uint8Array): void {
+    this.splitter.push(bytes);
+  }
+
+  private newSplitter(offset: number, line: number): LineSplitter {
+    return new LineSplitter((bytes, off, ln) => this.onLine(bytes, off, ln), offset, line);
+  }
+
+  private onLine(bytes: Uint8Array, offset: number, line: number): void {
+    const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const s = this.scanner;
+    if (this.validate === 'fast' && isUtf8(b) && s.scan(b)) {
+      if (s.group === undefined) {
+        this.fullLine(b, offset, line); // derived keys need the decoded prompt
+        return;
+      }
+      if (this.derivedRun) {
+        this.derivedKeys.keyOf({ v: 1, completion: '', group: s.group }); // a written group ends the derived run
+        this.derivedRun = false;
+      }
+      this.setRewards(s.rewardNames, s.rewardValues);
+      this.addRow(offset, b.length, line, s.step, s.group, s.index, s.reward, s.advantage, s.length, s.formatOk ? FLAG.formatOk : 0);
+      return;
+    }
+    this.fullLine(b, offset, line);
+  }
+
+  /** The v1 reader's rules exactly: strict UTF-8, blank lines skipped, errors named. */
+  private fullLine(b: Buffer, offset: number, line: number): void {
+    const d = decodeLine(b, offset);
+    if (!d.ok) {
+      this.badLines.push({ line, file: this.file, error: d.error });
+      return;
+    }
+    if (d.text.trim() === '') return;
+    const r = parseRecordLine(d.text);
+    if (!r.ok) {
+      this.badLines.push({ line, file: this.file, error: r.error });
+      return;
+    }
+    const rec = r.record;
+    this.setRewards(Object.keys(rec.rewards ?? {}), Object.values(rec.rewards ?? {}));
+    const text = completionText(rec);
+    const flags = FLAG.fullParse | (formatMatches(text) ? FLAG.formatOk : 0);
+    this.derivedRun = rec.group === undefined;
+    this.addRow(offset, b.length, line, rec.step ?? -1, this.derivedKeys.keyOf(rec), rec.index ?? -1, rec.reward ?? NaN,
+      rec.advantage ?? NaN, Buffer.byteLength(text), flags);
+  }
+
+  /** Appends one row; its logged rewards were stored by `setRewards`. */
+  private addRow(offset: number, bytes: number, line: number, step: number, group: string, index: number,
+    reward: number, advantage: number, length: number, flags: number): void {
+    const i = this.count;
+    if (i >= this.offsetLow.data.length) for (const c of this.allColumns()) c.reserve(i);
+    // Summed in a fixed order (by name) so the total does not depend on key order in the line.
+    let sum = 0;
+    let any = false;
+    const rv = this.rankValue;
+    for (let r = 0; r < rv.length; r++) {
+      const v = rv[r]!;
+      if (v === v) {
+        sum += v;
+        any = true;
+        rv[r] = NaN;
+      }
+    }
+    const total = !Number.isNaN(reward) ? reward : any ? sum : NaN;
+    while (offset >= (this.offsetWraps.length + 1) * 2 ** 32) this.offsetWraps.push(i);
+    this.offsetLow.data[i] = offset % 2 ** 32;
+    this.byteLength.data[i] = bytes;
+    this.line.data[i] = line;
+    this.step.data[i] = step;
+    this.index.data[i] = index;
+    this.total.data[i] = total;
+    this.advantage.data[i] = advantage;
+    this.length.data[i] = length;
+    this.flags.data[i] = flags;
+    this.group.data[i] = this.groups.add(group, i, step, total);
+    this.count = i + 1;
+  }
+
+  /** Stores the current line's logged rewards in their columns at row `count`. */
+  private setRewards(names: readonly string[], values: readonly number[]): void {
+    const i = this.count;
+    if (i >= this.offsetLow.data.length) for (const c of this.allColumns()) c.reserve(i);
+    for (const name of names) if (!this.rewards.has(name)) this.addRewardColumn(name); // ranks settle first
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      this.rewards.get(name)!.data[i] = values[k]!;
+      this.rankValue[this.rankOf.get(name)!] = values[k]!;
+    }
+  }
+
+  private addRewardColumn(name: string): Column<Float32Array> {
+    const col = f32(NaN);
+    col.fit(this.offsetLow.data.length); // same capacity as the others, NaN above
+    this.rewards.set(name, col);
+    this.sortedRewardNames = [...this.rewards.keys()].sort();
+    this.rankOf.clear();
+    this.sortedRewardNames.forEach((n, r) => this.rankOf.set(n, r));
+    this.rankValue = new Float64Array(this.sortedRewardNames.length).fill(NaN);
+    return col;
+  }
+
+  /** Reward function names seen so far, sorted. */
+  get rewardNames(): readonly string[] {
+    return this.sortedRewardNames;
+  }
+
+  private allColumns(): AnyColumn[] {
+    return [this.offsetLow, this.byteLength, this.line, this.step, this.group, this.index, this.total, this.advantage,
+      this.length, this.flags, ...this.rewards.values()];
+  }
+
+  private fit(): void {
+    for (const c of this.allColumns()) c.fit(this.count);
+    this.groups.fit();
+  }
+
+  /** Forgets everything (the file was truncated or replaced). */
+  clear(): void {
+    this.count = 0;
+    this.offsetWraps.length = 0;
+    this.badLines.length = 0;
+    this.groups.clear();
+    this.rewards.clear();
+    this.sortedRewardNames = [];
+    this.rankOf.clear();
+    this.rankValue = new Float64Array(0);
+    this.cache.clear();
+    this.splitter = this.newSplitter(0, 0);
+    this.derivedKeys = new GroupKeys();
+    this.fit();
+  }
+
+  /** Index memory: every typed array's bytes plus the group table (keys estimated). */
+  memoryBytes(): { total: number; perCompletion: number } {
+    let total = this.groups.byteSize();
+    for (const c of this.allColumns()) total += c.data.byteLength;
+    return { total, perCompletion: this.count ? total / this.count : 0 };
+  }
+
+  /** Byte offset of row `i`'s line in the file. */
+  offsetOf(i: number): number {
+    let high = 0;
+    while (high < this.offsetWraps.length && this.offsetWraps[high]! <= i) high++;
+    return this.offsetLow.data[i]! + high * 2 ** 32;
+  }
+
+  zeroVariance(row: number): boolean {
+    return this.groups.zeroVariance(this.group.data[row]!);
+  }
+
+  /** Rows of group `g` in file order. */
+  groupRows(g: number): Int32Array {
+    const first = this.groups.first.data[g]!;
+    const n = this.groups.size.data[g]!;
+    if (this.groups.contiguous(g)) return Int32Array.from({ length: n }, (_, k) => first + k);
+    const out = new Int32Array(n);
+    let k = 0;
+    const last = this.groups.last.data[g]!;
+    for (let i = first; i <= last && k < n; i++) if (this.group.data[i] === g) out[k++] = i;
+    return out;
+  }
+
+  /** First row of the first group of `step` (steps need not be sorted), or -1. */
+  firstRowOfStep(step: number): number {
+    const st = this.groups.step.data;
+    for (let g = 0; g < this.groups.count; g++) if (st[g] === step) return this.groups.first.data[g]!;
+    return -1;
+  }
+
+  private async handle(): Promise<FileHandle> {
+    return (this.fh ??= await open(this.file, 'r'));
+  }
+
+  /** The full record of row `i`, read from the file (cached). */
+  async readRecord(i: number): Promise<LocatedRow> {
+    const hit = this.cache.get(i);
+    if (hit) return hit;
+    const len = this.byteLength.data[i]!;
+    const buf = Buffer.allocUnsafe(len);
+    await (await this.handle()).read(buf, 0, len, this.offsetOf(i));
+    return this.parseRow(i, buf);
+  }
+
+  /** The records of group `g`, in file order: one read when its rows are consecutive. */
+  async readGroup(g: number): Promise<LocatedRow[]> {
+    const rows = this.groupRows(g);
+    if (!this.groups.contiguous(g) || rows.length === 0 || rows.every((r) => this.cache.has(r))) {
+      return Promise.all(Array.from(rows, (r) => this.readRecord(r)));
+    }
+    const first = rows[0]!;
+    const last = rows[rows.length - 1]!;
+    const start = this.offsetOf(first);
+    const span = this.offsetOf(last) + this.byteLength.data[last]! - start;
+    const buf = Buffer.allocUnsafe(span);
+    await (await this.handle()).read(buf, 0, span, start);
+    return Array.from(rows, (r) => {
+      const at = this.offsetOf(r) - start;
+      return this.cache.get(r) ?? this.parseRow(r, buf.subarray(at, at + this.byteLength.data[r]!));
+    });
+  }
+
+  private parseRow(i: number, bytes: Buffer): LocatedRow {
+    const line = this.line.data[i]!;
+    const offset = this.offsetOf(i);
+    const d = decodeLine(bytes, offset);
+    const r = d.ok ? parseRecordLine(d.text) : { ok: false as const, error: d.error };
+    if (!r.ok) throw new RowReadError({ line, file: this.file, error: r.error });
+    const row: LocatedRow = { record: r.record, loc: { file: this.file, line, offset } };
+    this.cache.set(i, row);
+    return row;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close();
+  }
+}
