@@ -5,7 +5,7 @@
 import { relative } from 'node:path';
 import type { RunProfile } from '../core/training/profile';
 
-const LAUNCHER = /(?:^|[\s;&|(`])(?:torchrun|accelerate\s+launch|python[\d.]*\s+(?:-\S+\s+)*-m\s+verl\b)/;
+const LAUNCHER = /(?:^|[\s;&|(`])(?:torchrun\b|accelerate\s+launch\b|python[\d.]*\s+(?:-\S+\s+)*-m\s+verl\b)/;
 
 /** 0-based line of the first command that launches training, ignoring comments; undefined if none. */
 export function launchLine(text: string): number | undefined {

@@ -2,9 +2,9 @@
  * Training control in a real VS Code (code-server with the packaged VSIX, driven by chromium):
  * insert the replay preset (so the replay CLI is the installed extension's), launch it from the
  * palette, watch it in the Runs view and the Run Metrics panel, open its streaming rollouts in
- * the viewer from a chart, stop it and find no process of it left; then, in an untrusted
- * workspace, see the launch refused with the reason. Needs `npm run package` and
- * scripts/install-code-server.sh (scripts/test.sh does both).
+ * the viewer from a chart, reload the window and find it again, stop it and find no process of
+ * it left; then, in an untrusted workspace, see the launch refused with the reason. Needs
+ * `npm run package` and scripts/install-code-server.sh (scripts/test.sh does both).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -173,6 +173,12 @@ test('launch the replay profile from the palette, watch metrics and rollouts str
     const viewer = await wb.webviewFrame(hasViewer);
     await waitUntil('group rows in the viewer', async () => ((await viewer.locator('[data-testid="group-row"]').count()) >= 1 ? true : undefined), 30_000);
     await wb.screenshot('training-rollouts');
+
+    // A window reload: the run lives on in its supervisor and the Runs view finds it again.
+    await wb.page.reload();
+    await wb.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    await wb.page.locator('.monaco-list-row', { hasText: new RegExp(`running · \\d+/${STEPS}`) }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    assert.equal(runStatus(ws)?.status, 'running', 'still running after the reload');
 
     assert.ok(processesOfRun(run.id).length > 0, 'the run has live processes before the stop');
     await wb.runCommand('GRPO Studio: Stop Training Run');
