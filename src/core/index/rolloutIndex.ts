@@ -321,10 +321,10 @@ export class RolloutIndex {
     return out;
   }
 
-  /** First row of the first group of `step` (steps need not be sorted), or -1. */
+  /** First row with this step, or -1 (a plain scan: steps need not be sorted, 1M rows take ~1 ms). */
   firstRowOfStep(step: number): number {
-    const st = this.groups.step.data;
-    for (let g = 0; g < this.groups.count; g++) if (st[g] === step) return this.groups.first.data[g]!;
+    const st = this.step.data;
+    for (let i = 0; i < this.count; i++) if (st[i] === step) return i;
     return -1;
   }
 

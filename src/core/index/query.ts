@@ -1,0 +1,232 @@
+/**
+ * The filter language of the rollout index: `reward.bbox < 0.3 and step > 100`,
+ * `zero_variance or not format_ok`, `text ~ "motorcyclist"`, `completion ~ /left of/i`.
+ * Parsed once into a tree; errors name the 1-based column where the problem starts.
+ */
+
+export type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+export type FlagName = 'format_ok' | 'zero_variance' | 'mismatch';
+export type NumericColumn = 'step' | 'index' | 'reward' | 'advantage' | 'length' | 'line' | `reward.${string}`;
+export type TextField = 'text' | 'completion' | 'prompt';
+
+export type QueryNode =
+  | { kind: 'and' | 'or'; left: QueryNode; right: QueryNode }
+  | { kind: 'not'; arg: QueryNode }
+  | { kind: 'compare'; column: NumericColumn; op: CompareOp; value: number; at: number }
+  | { kind: 'group'; op: '==' | '!='; key: string; at: number }
+  | { kind: 'flag'; flag: FlagName; want: boolean; at: number }
+  | { kind: 'text'; field: TextField; pattern: string | RegExp; at: number };
+
+export class QueryError extends Error {
+  /** `column` is 1-based in the query text. */
+  constructor(message: string, readonly column: number) {
+    super(`${message} (column ${column})`);
+  }
+}
+
+export const NUMERIC_COLUMNS = ['step', 'index', 'reward', 'advantage', 'length', 'line'] as const;
+export const FLAGS: readonly FlagName[] = ['format_ok', 'zero_variance', 'mismatch'];
+const TEXT_FIELDS: readonly TextField[] = ['text', 'completion', 'prompt'];
+
+type Token =
+  | { t: 'word'; v: string; at: number }
+  | { t: 'num'; v: number; at: number }
+  | { t: 'str'; v: string; at: number }
+  | { t: 're'; v: RegExp; at: number }
+  | { t: 'op'; v: string; at: number }
+  | { t: 'end'; at: number };
+
+const OPS = ['<=', '>=', '==', '!=', '&&', '||', '<', '>', '=', '!', '(', ')', '~'];
+
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    const at = i + 1;
+    if (c === '"' || c === "'") {
+      let v = '';
+      let j = i + 1;
+      while (j < src.length && src[j] !== c) {
+        if (src[j] === '\\' && j + 1 < src.length) j++;
+        v += src[j];
+        j++;
+      }
+      if (j >= src.length) throw new QueryError('unterminated string', at);
+      out.push({ t: 'str', v, at });
+      i = j + 1;
+      continue;
+    }
+    const prev = out.at(-1);
+    if (c === '/' && prev?.t === 'op' && prev.v === '~') {
+      let j = i + 1;
+      let body = '';
+      let inClass = false;
+      while (j < src.length && (src[j] !== '/' || inClass)) {
+        if (src[j] === '\\' && j + 1 < src.length) body += src[j++];
+        else if (src[j] === '[') inClass = true;
+        else if (src[j] === ']') inClass = false;
+        body += src[j++];
+      }
+      if (j >= src.length) throw new QueryError('unterminated regular expression', at);
+      let k = j + 1;
+      while (k < src.length && /[a-z]/.test(src[k]!)) k++;
+      const flags = src.slice(j + 1, k);
+      if (!/^[imsu]*$/.test(flags)) throw new QueryError(`regular expression flags may be i, m, s, u; got "${flags}"`, j + 2);
+      try {
+        out.push({ t: 're', v: new RegExp(body, flags), at });
+      } catch (e) {
+        throw new QueryError(`bad regular expression: ${(e as Error).message}`, at);
+      }
+      i = k;
+      continue;
+    }
+    const num = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(src.slice(i));
+    if (num && (c !== '-' || prev?.t === 'op')) {
+      out.push({ t: 'num', v: Number(num[0]), at });
+      i += num[0].length;
+      continue;
+    }
+    const word = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_\-]+)*/.exec(src.slice(i));
+    if (word) {
+      out.push({ t: 'word', v: word[0], at });
+      i += word[0].length;
+      continue;
+    }
+    const op = OPS.find((o) => src.startsWith(o, i));
+    if (!op) throw new QueryError(`unexpected "${c}"`, at);
+    out.push({ t: 'op', v: op, at });
+    i += op.length;
+  }
+  out.push({ t: 'end', at: src.length + 1 });
+  return out;
+}
+
+const describe = (t: Token): string => (t.t === 'end' ? 'the end of the query' : t.t === 're' ? String(t.v) : t.t === 'str' ? JSON.stringify(t.v) : `"${t.v}"`);
+
+class Parser {
+  private i = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  private peek(): Token {
+    return this.tokens[this.i]!;
+  }
+
+  private next(): Token {
+    return this.tokens[this.i++]!;
+  }
+
+  private isWord(w: string): boolean {
+    const t = this.peek();
+    return t.t === 'word' && t.v.toLowerCase() === w;
+  }
+
+  private isOp(...ops: string[]): boolean {
+    const t = this.peek();
+    return t.t === 'op' && ops.includes(t.v);
+  }
+
+  parse(): QueryNode {
+    const node = this.or();
+    const t = this.peek();
+    if (t.t !== 'end') throw new QueryError(`expected "and", "or" or the end, got ${describe(t)}`, t.at);
+    return node;
+  }
+
+  private or(): QueryNode {
+    let left = this.and();
+    while (this.isWord('or') || this.isOp('||')) {
+      this.next();
+      left = { kind: 'or', left, right: this.and() };
+    }
+    return left;
+  }
+
+  private and(): QueryNode {
+    let left = this.unary();
+    while (this.isWord('and') || this.isOp('&&')) {
+      this.next();
+      left = { kind: 'and', left, right: this.unary() };
+    }
+    return left;
+  }
+
+  private unary(): QueryNode {
+    if (this.isWord('not') || this.isOp('!')) {
+      this.next();
+      return { kind: 'not', arg: this.unary() };
+    }
+    if (this.isOp('(')) {
+      this.next();
+      const inner = this.or();
+      const t = this.next();
+      if (t.t !== 'op' || t.v !== ')') throw new QueryError(`expected ")", got ${describe(t)}`, t.at);
+      return inner;
+    }
+    return this.term();
+  }
+
+  private term(): QueryNode {
+    const t = this.next();
+    if (t.t !== 'word') throw new QueryError(`expected a column, "not" or "(", got ${describe(t)}`, t.at);
+    const name = t.v;
+    if ((TEXT_FIELDS as readonly string[]).includes(name)) return this.textMatch(name as TextField, t.at);
+    if ((FLAGS as readonly string[]).includes(name)) return this.flag(name as FlagName, t.at);
+    if (name === 'group') return this.groupMatch(t.at);
+    if (!(NUMERIC_COLUMNS as readonly string[]).includes(name) && !/^reward\../.test(name)) {
+      throw new QueryError(`unknown column "${name}" (columns: ${[...NUMERIC_COLUMNS, 'reward.<name>', 'group', ...FLAGS, ...TEXT_FIELDS].join(', ')})`, t.at);
+    }
+    const op = this.compareOp(name);
+    const v = this.next();
+    if (v.t !== 'num') throw new QueryError(`expected a number after "${op}", got ${describe(v)}`, v.at);
+    return { kind: 'compare', column: name as NumericColumn, op, value: v.v, at: t.at };
+  }
+
+  private compareOp(after: string): CompareOp {
+    const t = this.next();
+    if (t.t !== 'op' || !['<', '<=', '>', '>=', '==', '!=', '='].includes(t.v)) {
+      throw new QueryError(`expected a comparison (<, <=, >, >=, ==, !=) after "${after}", got ${describe(t)}`, t.at);
+    }
+    return t.v === '=' ? '==' : (t.v as CompareOp);
+  }
+
+  private flag(flag: FlagName, at: number): QueryNode {
+    if (!this.isOp('==', '!=', '=')) return { kind: 'flag', flag, want: true, at };
+    const op = this.compareOp(flag);
+    const v = this.next();
+    const want = v.t === 'word' && /^(true|false)$/i.test(v.v) ? v.v.toLowerCase() === 'true' : v.t === 'num' && (v.v === 0 || v.v === 1) ? v.v === 1 : null;
+    if (want === null) throw new QueryError(`"${flag}" compares with true or false, got ${describe(v)}`, v.at);
+    if (op !== '==' && op !== '!=') throw new QueryError(`"${flag}" takes == or != only`, at);
+    return { kind: 'flag', flag, want: op === '==' ? want : !want, at };
+  }
+
+  private groupMatch(at: number): QueryNode {
+    const op = this.compareOp('group');
+    if (op !== '==' && op !== '!=') throw new QueryError('"group" takes == or != only', at);
+    const v = this.next();
+    if (v.t === 'str') return { kind: 'group', op, key: v.v, at };
+    if (v.t === 'num') return { kind: 'group', op, key: String(v.v), at };
+    throw new QueryError(`expected a group key after "group ${op}", got ${describe(v)}`, v.at);
+  }
+
+  private textMatch(field: TextField, at: number): QueryNode {
+    const op = this.next();
+    if (op.t !== 'op' || op.v !== '~') throw new QueryError(`expected "~" after "${field}", got ${describe(op)}`, op.at);
+    const v = this.next();
+    if (v.t === 'str') {
+      if (v.v === '') throw new QueryError('search text is empty', v.at);
+      return { kind: 'text', field, pattern: v.v, at };
+    }
+    if (v.t === 're') return { kind: 'text', field, pattern: v.v, at };
+    throw new QueryError(`expected "text" or /regex/ after "~", got ${describe(v)}`, v.at);
+  }
+}
+
+/** Parses a filter; throws `QueryError` naming the column of the first problem. */
+export function parseQuery(src: string): QueryNode {
+  return new Parser(tokenize(src)).parse();
+}

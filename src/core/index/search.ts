@@ -1,0 +1,105 @@
+/**
+ * Text search over completions and prompts, reading the file in large batches of whole rows.
+ * A substring is first found as bytes (native search for the ways JSON writers encode it: plain
+ * UTF-8, `\uXXXX` for non-ASCII as Python's json.dumps does, `<>&` escaped as Go does), then the
+ * candidate row's prompt and completion are decoded and checked exactly. A regex has no byte form
+ * to look for, so every row's fields are decoded and tested. A match only in a writer's unusual
+ * escapes of plain characters (`\u0061` for "a") is not found.
+ */
+import { open } from 'node:fs/promises';
+import { decodeLine } from '../ingest/lines';
+import { completionText, parseRecordLine } from '../schema/record';
+import type { TextField } from './query';
+import type { RolloutIndex } from './rolloutIndex';
+import { LineScanner } from './scan';
+
+const BATCH_BYTES = 8 << 20;
+
+/** The byte strings a JSON writer may have written for `needle` inside a string value. */
+export function encodedForms(needle: string): Buffer[] {
+  const plain = JSON.stringify(needle).slice(1, -1);
+  const ascii = plain.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const html = plain.replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return [...new Set([plain, ascii, html])].map((s) => Buffer.from(s));
+}
+
+/** Mask over rows `[0, n)`: 1 where the field contains `pattern`. */
+export async function searchRows(index: RolloutIndex, pattern: string | RegExp, field: TextField, n: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  if (n === 0) return out;
+  const forms = typeof pattern === 'string' ? encodedForms(pattern) : null;
+  const re = typeof pattern === 'string' ? null : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+  const matches = (s: string): boolean => (re ? re.test(s) : s.includes(pattern as string));
+  const scanner = new LineScanner();
+  const fh = await open(index.file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(BATCH_BYTES);
+    let row = 0;
+    while (row < n) {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      // Whole rows up to the batch size (at least one row, however long).
+      const start = index.offsetOf(row);
+      let end = row;
+      while (end < n && index.offsetOf(end) + index.byteLength.data[end]! - start <= BATCH_BYTES) end++;
+      if (end === row) end = row + 1;
+      const span = index.offsetOf(end - 1) + index.byteLength.data[end - 1]! - start;
+      if (span > buf.length) buf = Buffer.allocUnsafe(span);
+      await fh.read(buf, 0, span, start);
+      const batch = buf.subarray(0, span);
+      const lineOf = (r: number): Buffer => {
+        const at = index.offsetOf(r) - start;
+        return batch.subarray(at, at + index.byteLength.data[r]!);
+      };
+      if (forms) {
+        const candidates = new Set<number>();
+        for (const form of forms) {
+          let at = batch.indexOf(form);
+          while (at >= 0) {
+            const r = rowAt(index, row, end, start + at);
+            candidates.add(r);
+            // Next search starts past this row: one hit is enough to check it.
+            at = batch.indexOf(form, index.offsetOf(r) - start + index.byteLength.data[r]!);
+          }
+        }
+        for (const r of candidates) if (fieldMatches(scanner, lineOf(r), field, matches)) out[r] = 1;
+      } else {
+        for (let r = row; r < end; r++) if (fieldMatches(scanner, lineOf(r), field, matches)) out[r] = 1;
+      }
+      row = end;
+    }
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+/** The row whose line holds file offset `pos` (rows `[lo, hi)` are in offset order). */
+function rowAt(index: RolloutIndex, lo: number, hi: number, pos: number): number {
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (index.offsetOf(mid) <= pos) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function fieldMatches(scanner: LineScanner, line: Buffer, field: TextField, matches: (s: string) => boolean): boolean {
+  let completion: string;
+  let prompt: string | undefined;
+  if (scanner.scan(line)) {
+    try {
+      completion = field === 'prompt' ? '' : scanner.completionText();
+      prompt = field === 'completion' ? undefined : scanner.promptFields().text;
+    } catch {
+      return false; // a malformed value the index did not need: the line is bad when read back
+    }
+  } else {
+    const d = decodeLine(line, 0);
+    const r = d.ok ? parseRecordLine(d.text) : null;
+    if (!r?.ok) return false; // changed on disk since it was indexed
+    completion = completionText(r.record);
+    prompt = r.record.prompt?.text;
+  }
+  if (field !== 'prompt' && matches(completion)) return true;
+  return field !== 'completion' && prompt !== undefined && matches(prompt);
+}
