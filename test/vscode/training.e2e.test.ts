@@ -39,12 +39,30 @@ async function inWindow(server: CodeServer, name: string, folder: string, body: 
   }
 }
 
-/** Types into the open quick pick and accepts the first row showing `rowText`. */
-async function pickInQuickInput(wb: Workbench, query: string, rowText: string): Promise<void> {
+/**
+ * Runs a palette command that opens a quick pick of its own, then picks `rowText` there.
+ * Workbench.runCommand waits for the palette to close, which a command that reuses the quick
+ * input at once may never let it do; so this waits for the command's own placeholder instead.
+ */
+async function runCommandAndPick(wb: Workbench, title: string, placeholder: string, query: string, rowText: string): Promise<void> {
   const input = wb.page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  const rows = wb.page.locator('.quick-input-list .monaco-list-row');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await wb.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`);
+      await rows.filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await wb.page.keyboard.press('Enter');
+      await wb.page.locator(`.quick-input-widget input.input[placeholder*="${placeholder}"]`).waitFor({ state: 'visible', timeout: 15_000 });
+      break;
+    } catch (err) {
+      if (attempt === 3) throw err;
+      await wb.page.keyboard.press('Escape');
+    }
+  }
   await input.fill(query);
-  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await rows.filter({ hasText: rowText }).first().waitFor({ state: 'visible', timeout: 15_000 });
   await wb.page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: 10_000 });
 }
@@ -108,10 +126,18 @@ const lineCount = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8
 const hasRunMetrics = async (f: Frame) => (await f.locator('[data-testid="run-metrics"]').count()) > 0;
 const hasViewer = async (f: Frame) => (await f.locator('grpo-viewer').count()) > 0;
 
-test('launch the replay profile from the palette, watch metrics and rollouts stream, stop it with no process left', { timeout: 150_000 }, async () => {
+let trusted: CodeServer | undefined;
+async function trustedServer(): Promise<CodeServer> {
   assert.ok(existsSync(VSIX), `${VSIX} exists (npm run package)`);
-  const server = await CodeServer.start({ vsix: VSIX });
-  servers.push(server);
+  if (!trusted) {
+    trusted = await CodeServer.start({ vsix: VSIX });
+    servers.push(trusted);
+  }
+  return trusted;
+}
+
+test('launch the replay profile from the palette, watch metrics and rollouts stream, stop it with no process left', { timeout: 150_000 }, async () => {
+  const server = await trustedServer();
   const ws = join(scratch, 'trusted-ws');
   mkdirSync(join(ws, '.vscode'), { recursive: true });
   writeFileSync(join(ws, 'README.md'), '# training e2e\n');
@@ -119,8 +145,7 @@ test('launch the replay profile from the palette, watch metrics and rollouts str
 
   await inWindow(server, 'training-trusted', ws, async (wb) => {
     // The preset knows where the installed extension's CLI and sample are.
-    await wb.runCommand('GRPO Studio: Insert Run Profile Preset…');
-    await pickInQuickInput(wb, 'replay', 'replay');
+    await runCommandAndPick(wb, 'GRPO Studio: Insert Run Profile Preset…', 'Preset to add', 'replay', 'replay');
     const profilesFile = join(ws, '.vscode', 'grpo-studio.json');
     const inserted = await waitUntil('the preset in .vscode/grpo-studio.json', async () => {
       try {
@@ -142,8 +167,7 @@ test('launch the replay profile from the palette, watch metrics and rollouts str
     replay.command = [node, cli!, 'replay', recording, '--step-seconds', '1', '--out', '${output_dir}/rollouts.jsonl'];
     writeFileSync(profilesFile, JSON.stringify(inserted, null, 2) + '\n');
 
-    await wb.runCommand('GRPO Studio: Launch Training Run…');
-    await pickInQuickInput(wb, 'replay', 'replay');
+    await runCommandAndPick(wb, 'GRPO Studio: Launch Training Run…', 'Profile to launch', 'replay', 'replay');
     const run = await waitUntil('the run to be running', async () => {
       const s = runStatus(ws);
       return s?.status === 'running' ? s : undefined;
@@ -188,6 +212,31 @@ test('launch the replay profile from the palette, watch metrics and rollouts str
     const replayed = lineCount(rollouts);
     assert.ok(replayed < STEPS * 4, `stopped before the end (${replayed} of ${STEPS * 4} completions)`);
     await wb.screenshot('training-stopped');
+  });
+});
+
+test('a crashing run shows as failed, its traceback as a warning and a problem on the source line', { timeout: 90_000 }, async () => {
+  const server = await trustedServer();
+  const ws = join(scratch, 'crash-ws');
+  mkdirSync(join(ws, '.vscode'), { recursive: true });
+  writeFileSync(join(ws, 'train.py'), 'import torch\n\nraise ValueError("boom")\n');
+  // What Python prints when train.py line 3 raises; node prints it so no Python is needed.
+  const traceback = 'Traceback (most recent call last):\n  File "train.py", line 3, in <module>\nValueError: boom\n';
+  const crash = { name: 'crash', command: [process.execPath, '-e', `process.stderr.write(${JSON.stringify(traceback)}); process.exit(3)`] };
+  writeFileSync(join(ws, '.vscode', 'grpo-studio.json'), JSON.stringify({ profiles: [crash] }, null, 2));
+
+  await inWindow(server, 'training-crash', ws, async (wb) => {
+    await runCommandAndPick(wb, 'GRPO Studio: Launch Training Run…', 'Profile to launch', 'crash', 'crash');
+    const toast = wb.page.locator('.notification-toast', { hasText: 'Python exception in run crash' }).first();
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await toast.textContent()) ?? '', /train\.py:3.*ValueError: boom/);
+    await wb.page.locator('.monaco-list-row', { hasText: 'failed (exit 3)' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    // The problem sits on train.py line 3: the Problems panel lists it under that file.
+    await wb.runCommand('View: Focus Problems');
+    const problem = wb.page.locator('.markers-panel .monaco-list-row', { hasText: 'ValueError: boom' }).first();
+    await problem.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match((await problem.textContent()) ?? '', /Ln 3/);
+    await wb.screenshot('training-crash');
   });
 });
 
