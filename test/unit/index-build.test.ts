@@ -137,7 +137,7 @@ test('follow: a partial last line waits for its newline; truncation starts over;
   const idx = new RolloutIndex(big);
   const ctl = new AbortController();
   const seen: IndexProgress[] = [];
-  r = await idx.update({ chunkBytes: 4096, signal: ctl.signal, onProgress: (p) => {
+  r = await idx.update({ chunkBytes: 4096, progressIntervalMs: 0, signal: ctl.signal, onProgress: (p) => {
     seen.push(p);
     if (p.completions > 100) ctl.abort();
   } });

@@ -36,6 +36,9 @@ type Token =
   | { t: 'op'; v: string; at: number }
   | { t: 'end'; at: number };
 
+/** JSON's escapes, so a term copied from a rollout line means what it says. */
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
+
 const OPS = ['<=', '>=', '==', '!=', '&&', '||', '<', '>', '=', '!', '(', ')', '~'];
 
 function tokenize(src: string): Token[] {
@@ -52,8 +55,16 @@ function tokenize(src: string): Token[] {
       let v = '';
       let j = i + 1;
       while (j < src.length && src[j] !== c) {
-        if (src[j] === '\\' && j + 1 < src.length) j++;
-        v += src[j];
+        if (src[j] === '\\' && j + 1 < src.length) {
+          const e = src[++j]!;
+          const hex = /^[0-9a-fA-F]{4}$/.test(src.slice(j + 1, j + 5)) ? src.slice(j + 1, j + 5) : null;
+          if (e === 'u' && hex) {
+            v += String.fromCharCode(parseInt(hex, 16));
+            j += 5;
+            continue;
+          }
+          v += ESCAPES[e] ?? e;
+        } else v += src[j];
         j++;
       }
       if (j >= src.length) throw new QueryError('unterminated string', at);

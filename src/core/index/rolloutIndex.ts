@@ -28,6 +28,8 @@ export interface IndexProgress {
 export interface UpdateOptions {
   signal?: AbortSignal;
   onProgress?: (p: IndexProgress) => void;
+  /** Least time between two progress reports (50 ms). */
+  progressIntervalMs?: number;
   /** Bytes per read (1 MiB): each chunk is indexed between two turns of the event loop. */
   chunkBytes?: number;
   /** Following a live file: a last line without "\n" is held until it is complete. */
@@ -138,7 +140,7 @@ export class RolloutIndex {
         for (const c of this.allColumns()) c.reserve(expect - 1, true);
       }
       const now = performance.now();
-      if (now - lastReport > 50) {
+      if (now - lastReport >= (opts.progressIntervalMs ?? 50)) {
         lastReport = now;
         report(false);
       }
