@@ -219,7 +219,10 @@ export class LineScanner {
 
   private ws(p: number): number {
     const b = this.b;
-    while (p < this.end && isWs(b[p]!)) p++;
+    const end = this.end;
+    // Writers put no space or one: test the common case before looping.
+    if (p >= end || !isWs(b[p]!)) return p;
+    while (p < end && isWs(b[p]!)) p++;
     return p;
   }
 
@@ -230,14 +233,15 @@ export class LineScanner {
     const b = this.b;
     let q = p + 1;
     let h = 0;
-    while (q < this.end) {
+    const end = this.end;
+    while (q < end) {
       const c = b[q]!;
       if (c === QUOTE) break;
       if (c === BACKSLASH) throw NOT_FAST;
       h = (Math.imul(h, 31) + c) | 0;
       q++;
     }
-    if (q >= this.end) throw NOT_FAST;
+    if (q >= end) throw NOT_FAST;
     this.keyEnd = q;
     // A hash of the key's bytes picks the one candidate, which the bytes then confirm.
     const slot = KEY_SLOTS[slotOf(h)];
