@@ -10,6 +10,7 @@ import { completionText } from '../../src/core/schema/record';
 import { FLAG } from '../../src/core/index/columns';
 import { RolloutIndex, RowReadError, type IndexProgress } from '../../src/core/index/rolloutIndex';
 import { benchLine } from '../../bench/generate';
+import { groupSummary, groupsOf, rowWindow } from '../../src/core/index/rows';
 import { expectedRows, randomFile, seededRandom, type ExpectedRow } from './index-records';
 
 let dir = '';
@@ -172,6 +173,13 @@ test('records and groups read back from the file equal the full parse; groups sp
   assert.equal(index.groups.zeroVariance(1), false, 'g2: 0 and 1');
   assert.equal(index.groups.zeroVariance(2), false, 'g3: no totals logged');
   assert.equal(index.firstRowOfStep(2), 4);
+  assert.deepEqual(rowWindow(index, 3, 2).map((r) => [r.row, r.line, r.group, r.step, r.reward, r.formatOk, r.zeroVariance, r.mismatch]), [
+    [3, 4, 'g1', 1, 1, false, true, null],
+    [4, 5, 'g2', 2, 1, false, false, null],
+  ]);
+  assert.deepEqual(rowWindow(index, 0, 9, Int32Array.from([6, 2])).map((r) => [r.row, r.reward, r.index]), [[6, null, null], [2, 0, null]]);
+  assert.deepEqual(groupSummary(index, 1), { id: 1, key: 'g2', step: 1, size: 2, firstRow: 2, rewardMin: 0, rewardMax: 1, zeroVariance: false });
+  assert.deepEqual(Array.from(groupsOf(index, Int32Array.from([5, 3, 0, 2]))), [2, 0, 1]);
   assert.equal(index.firstRowOfStep(9), -1);
   await index.close();
 });

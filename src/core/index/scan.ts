@@ -11,6 +11,7 @@
 
 import { formatMatches } from '../chain/parse';
 import { completionFacts } from './completionBytes';
+import { readJsonNumber } from './jsonNumber';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -42,10 +43,8 @@ const KEY_SLOTS: (KeySlot | undefined)[] = (() => {
   return slots;
 })();
 const BOX_FRAME_BYTES = ['abs', 'resized', 'rel1000', 'rel1'].map((s) => Buffer.from(`"${s}"`));
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
 /** Thrown inside the walk to leave it; caught in `scan`, never escapes this module. */
 class NotFast extends Error {}
@@ -322,53 +321,15 @@ export class LineScanner {
     }
   }
 
+  private readonly parsed = { value: 0 };
   private num = 0;
 
-  /** Parses a JSON number into `this.num`; Clinger's fast path, else `Number()` of its text. */
   private number(p: number): number {
-    const b = this.b;
-    const start = p;
-    if (b[p] === 0x2d) p++;
-    if (b[p] === 0x30) p++;
-    else if (p < this.end && isDigit(b[p]!)) while (p < this.end && isDigit(b[p]!)) p++;
-    else throw NOT_FAST;
-    const intEnd = p;
-    let fracDigits = 0;
-    if (b[p] === 0x2e) {
-      p++;
-      while (p < this.end && isDigit(b[p]!)) p++;
-      fracDigits = p - intEnd - 1;
-      if (fracDigits === 0) throw NOT_FAST;
-    }
-    let exp = 0;
-    if (b[p] === 0x65 || b[p] === 0x45) {
-      p++;
-      let sign = 1;
-      if (b[p] === 0x2b || b[p] === 0x2d) sign = b[p++] === 0x2d ? -1 : 1;
-      const e0 = p;
-      while (p < this.end && isDigit(b[p]!)) {
-        exp = exp * 10 + b[p]! - 0x30;
-        p++;
-      }
-      if (p === e0) throw NOT_FAST;
-      exp *= sign;
-    }
-    const neg = b[start] === 0x2d;
-    const digits = intEnd - start - (neg ? 1 : 0) + fracDigits;
-    const e10 = exp - fracDigits;
-    if (digits <= 15 && Math.abs(e10) <= 22) {
-      let m = 0;
-      for (let i = start + (neg ? 1 : 0); i < p; i++) {
-        const c = b[i]!;
-        if (c === 0x2e) continue;
-        if (!isDigit(c)) break;
-        m = m * 10 + c - 0x30;
-      }
-      const v = e10 === 0 ? m : e10 > 0 ? m * POW10[e10]! : m / POW10[-e10]!;
-      this.num = neg ? -v : v;
-    } else this.num = Number(b.toString('latin1', start, p));
-    if (!Number.isFinite(this.num)) throw NOT_FAST; // 1e400: JSON.parse gives Infinity, toRecord rejects
-    return p;
+    const q = readJsonNumber(this.b, p, this.end, this.parsed);
+    // 1e400: JSON.parse gives Infinity, which toRecord rejects; the full parse says so.
+    if (q < 0 || !Number.isFinite(this.parsed.value)) throw NOT_FAST;
+    this.num = this.parsed.value;
+    return q;
   }
 
   private literal(p: number, word: string): number {
