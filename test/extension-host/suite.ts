@@ -8,6 +8,9 @@
 import * as vscode from 'vscode';
 import Mocha from 'mocha';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const EXTENSION_ID = 'grpo-studio.grpo-studio';
 const COMMAND_TITLES = [
@@ -134,6 +137,23 @@ function defineTests(root: Mocha.Suite): void {
     await waitFor('a second viewer tab', () => (allTabs().filter(isViewerTab).length > before ? true : undefined));
     const active = vscode.window.tabGroups.activeTabGroup.activeTab;
     assert.ok(active && isViewerTab(active), 'the opened file shows in the viewer, not as text');
+  });
+
+  test('"Open Rollouts File…" with a path opens that file in the viewer, any .jsonl name', async () => {
+    const id = (contributes().commands ?? []).find((c) => c.title === 'Open Rollouts File…')?.command;
+    assert.ok(id, 'the command is contributed');
+    const [source] = await vscode.workspace.findFiles('**/*.rollouts.jsonl', '**/node_modules/**', 1);
+    assert.ok(source, 'the test workspace holds a *.rollouts.jsonl file');
+    // A name without `.rollouts.`: the viewer must open it because it was asked to.
+    const dir = await mkdtemp(join(tmpdir(), 'grpo-host-'));
+    const plain = join(dir, 'plain.jsonl');
+    await writeFile(plain, await vscode.workspace.fs.readFile(source));
+    await vscode.commands.executeCommand(id, plain);
+    const tab = await waitFor('a viewer tab on plain.jsonl', () =>
+      allTabs().find((t) => isViewerTab(t) && t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === plain));
+    assert.ok(tab.isActive, 'the viewer on plain.jsonl is the active tab');
+    await vscode.window.tabGroups.close(tab);
+    await rm(dir, { recursive: true, force: true });
   });
 }
 
