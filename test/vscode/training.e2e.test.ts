@@ -177,6 +177,20 @@ test('launch the replay profile from the palette, watch metrics and rollouts str
     const row = wb.page.locator('.monaco-list-row', { hasText: new RegExp(`running · \\d+/${STEPS}`) }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
 
+    // The activity-bar entry draws its icon: the CSS mask points at an SVG the server really serves.
+    const icon = await wb.page.evaluate(async () => {
+      const label = document.querySelector<HTMLElement>('.activitybar .action-label[aria-label^="GRPO Studio"]');
+      if (!label) return { found: false, status: 0, type: '' };
+      const style = getComputedStyle(label);
+      const mask = style.getPropertyValue('mask-image') || style.getPropertyValue('-webkit-mask-image');
+      const url = /url\("?([^")]+)"?\)/.exec(mask)?.[1];
+      if (!url) return { found: true, status: 0, type: mask };
+      const res = await fetch(url);
+      return { found: true, status: res.status, type: res.headers.get('content-type') ?? '' };
+    });
+    assert.deepEqual({ found: icon.found, status: icon.status }, { found: true, status: 200 }, `activity-bar icon: ${JSON.stringify(icon)}`);
+    assert.match(icon.type, /svg/);
+
     // Metrics arrive in the Run Metrics panel's charts.
     await wb.runCommand('GRPO Studio: Show Run Metrics');
     const metrics = await wb.webviewFrame(hasRunMetrics);
