@@ -38,20 +38,61 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const picked = await vscode.window.showOpenDialog({
         canSelectMany: false,
         openLabel: 'Open Rollouts',
-        filters: { 'Rollout files': ['jsonl'], 'All files': ['*'] },
+        filters: { 'Rollout files': ['jsonl', 'parquet', 'log', 'txt'], 'All files': ['*'] },
       });
       uri = picked?.[0];
     }
     if (!uri) return;
+    if ((await vscode.workspace.fs.stat(uri).then((s) => s.type, () => undefined)) === vscode.FileType.Directory) {
+      await viewers.openFolder(uri.fsPath);
+      return;
+    }
     sources.remember(uri);
     const viewType = uri.fsPath.endsWith('.rollouts.jsonl') ? EDITOR_VIEW_TYPE : EDITOR_VIEW_TYPE_ANY;
     await vscode.commands.executeCommand('vscode.openWith', uri, viewType);
+  };
+
+  /** Opens (or focuses) the viewer of a file or folder and sets its filter text (the run overview calls this). */
+  const showRolloutsAt = async (fileOrUri?: unknown, query?: unknown) => {
+    const uri = asUri(fileOrUri);
+    if (!uri) {
+      void vscode.window.showWarningMessage('grpoStudio.showRolloutsAt needs a file or folder.');
+      return;
+    }
+    let viewer = viewers.find(uri.fsPath);
+    if (viewer) viewer.panel.reveal();
+    else {
+      await openFile(uri);
+      viewer = await viewers.waitFor(uri.fsPath);
+    }
+    if (viewer && typeof query === 'string') viewer.setFilterText(query);
+  };
+
+  const goToStep = async (arg?: unknown) => {
+    const v = viewers.focused;
+    if (!v) {
+      void vscode.window.showInformationMessage('Open a rollout file in the GRPO Rollout Viewer first.');
+      return;
+    }
+    let step = typeof arg === 'number' ? arg : undefined;
+    if (step === undefined) {
+      const text = await vscode.window.showInputBox({
+        title: 'Go to Step',
+        prompt: 'Selects the first group of this step in the list',
+        validateInput: (t) => (/^\s*\d+\s*$/.test(t) ? null : 'A step number (0, 1, 2, …)'),
+      });
+      if (text === undefined) return;
+      step = Number(text.trim());
+    }
+    v.goToStep(step);
   };
 
   const table: Record<string, (...args: unknown[]) => unknown> = {
     'grpoStudio.openSample': () =>
       openFile(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'sample', 'sample.rollouts.jsonl')),
     'grpoStudio.openRolloutsFile': (arg) => openFile(arg),
+    'grpoStudio.showRolloutsAt': (fileOrUri, query) => showRolloutsAt(fileOrUri, query),
+    'grpoStudio.goToStep': (arg) => goToStep(arg),
     'grpoStudio.openRolloutsFolder': async (arg) => {
       let uri = asUri(arg);
       if (!uri) uri = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Open Rollouts Folder' }))?.[0];

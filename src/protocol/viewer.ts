@@ -6,6 +6,11 @@
  * Flow: the webview posts `ready` (with the state it restored, if any); the host answers `init`;
  * the webview then asks for the rows it shows (`requestRows`, a virtual window) and for the
  * group it selects (`selectGroup`). The host never pushes the whole list.
+ *
+ * Live: the host follows the files and, at most every LIVE_UPDATE_MS, posts one `status` (counts,
+ * bad lines, loading progress) and one `listChanged` with `grown: true` when the list only grew or
+ * its rows changed in place; the webview keeps its scroll and selection and re-requests only the
+ * rows it shows. A selected group that gained completions gets a fresh `groupDetail`.
  */
 import type { BoxFrame, BadLine } from '../core/schema/record';
 import type { ChainToken } from '../core/chain/types';
@@ -22,8 +27,31 @@ export interface ViewerSettings {
 
 export interface SourceInfo {
   title: string;
+  /** What the viewer follows: one file or folder (older panels restored a list of files). */
   files: string[];
+  /** The trainer format in use, once known (`native`, `verl`, `trl`, `vlmr1`, `easyr1`). */
+  format: string | null;
+  /** Steps were inferred (VLM-R1 logs carry none): the UI says so. */
+  stepsInferred: boolean;
 }
+
+/** The follower's state, shown in the toolbar. */
+export interface LiveStatus {
+  /** 'watch' (fs.watch plus a slow poll), 'poll' (polling only), 'stopped' (failed to start). */
+  mode: 'watch' | 'poll' | 'stopped';
+  /** Still reading what existed when the viewer opened. */
+  loading: boolean;
+  /** Bytes read of what existed when the viewer opened, and that total (null when unknown). */
+  bytesRead: number;
+  bytesTotal: number | null;
+  /** Why following stopped or failed, when it did. */
+  problem: string | null;
+}
+
+/** Host → webview at most this often while records arrive. */
+export const LIVE_UPDATE_MS = 150;
+/** Bad lines sent to the webview; the count says how many more there are. */
+export const BAD_LINES_SENT = 200;
 
 /** One row of the group list. */
 export interface GroupRow {
@@ -115,8 +143,19 @@ export interface GroupDetail {
 }
 
 export interface RowFilter {
+  /** A query (docs/query.md) when it parses as one; plain words search prompt and completion. */
   text: string;
   flags: GroupFlag[];
+  /** 'newest': latest-written groups first (while following); default file order. */
+  order?: 'file' | 'newest';
+}
+
+/** How the host read the filter text; an error keeps the previous filter in force. */
+export interface FilterReading {
+  kind: 'none' | 'words' | 'query' | 'error';
+  /** For 'error': the message and the 1-based column in the text where the problem starts. */
+  message: string | null;
+  column: number | null;
 }
 
 /** What the webview keeps with setState and sends back in `ready`. */
@@ -136,7 +175,9 @@ export type WebviewMessage =
   | { type: 'selectGroup'; key: string }
   | { type: 'setFilter'; filter: RowFilter }
   | { type: 'setFrame'; frame: BoxFrameSetting }
-  | { type: 'revealLine'; file: string; line: number };
+  | { type: 'revealLine'; file: string; line: number }
+  /** Select the first group of `step` in the list as shown. */
+  | { type: 'goToStep'; step: number };
 
 // ---- host → webview -------------------------------------------------------------------------
 export type HostMessage =
@@ -145,22 +186,44 @@ export type HostMessage =
       source: SourceInfo;
       totalGroups: number;
       totalCompletions: number;
+      /** The first BAD_LINES_SENT bad lines; `badLineCount` counts them all. */
       badLines: BadLine[];
+      badLineCount: number;
+      live: LiveStatus;
+      filterReading: FilterReading;
       settings: ViewerSettings;
       /** The state to restore, echoed back (host may have adjusted it). */
       state: ViewerState;
     }
   /** Reply to requestRows; `total` is the filtered list's length. */
   | { type: 'rows'; requestId: number; start: number; total: number; rows: GroupRow[] }
-  /** The list changed (filter, reload): the webview re-requests its window. */
-  | { type: 'listChanged'; total: number }
+  /**
+   * The list changed: the webview re-requests its window. `grown`: the same list with rows
+   * added or updated (records arrived), so scroll position and selection stay; otherwise the
+   * list was replaced (filter, rescore, truncation).
+   */
+  | { type: 'listChanged'; total: number; grown: boolean }
+  /** Counts, bad lines and the follower's state, coalesced while records arrive. */
+  | {
+      type: 'status';
+      source: SourceInfo;
+      totalGroups: number;
+      totalCompletions: number;
+      badLines: BadLine[];
+      badLineCount: number;
+      live: LiveStatus;
+    }
+  /** The host set or read the filter (a command set it, or it answers `setFilter`). */
+  | { type: 'filterApplied'; filter: RowFilter; reading: FilterReading }
+  /** Select this group and scroll it into view (jump to step). */
+  | { type: 'reveal'; key: string; ordinal: number }
   | { type: 'groupDetail'; detail: GroupDetail }
   /** Palette commands forwarded to the focused viewer. */
   | { type: 'command'; command: 'nextGroup' | 'previousGroup' | 'focusFilter' }
   | { type: 'error'; message: string };
 
-const WEBVIEW_TYPES = new Set<WebviewMessage['type']>(['ready', 'requestRows', 'selectGroup', 'setFilter', 'setFrame', 'revealLine']);
-const HOST_TYPES = new Set<HostMessage['type']>(['init', 'rows', 'listChanged', 'groupDetail', 'command', 'error']);
+const WEBVIEW_TYPES = new Set<WebviewMessage['type']>(['ready', 'requestRows', 'selectGroup', 'setFilter', 'setFrame', 'revealLine', 'goToStep']);
+const HOST_TYPES = new Set<HostMessage['type']>(['init', 'rows', 'listChanged', 'status', 'filterApplied', 'reveal', 'groupDetail', 'command', 'error']);
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -174,11 +237,14 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
     case 'selectGroup':
       return typeof x.key === 'string';
     case 'setFilter':
-      return isObj(x.filter) && typeof x.filter.text === 'string' && Array.isArray(x.filter.flags);
+      return isObj(x.filter) && typeof x.filter.text === 'string' && Array.isArray(x.filter.flags)
+        && (x.filter.order === undefined || x.filter.order === 'file' || x.filter.order === 'newest');
     case 'setFrame':
       return typeof x.frame === 'string';
     case 'revealLine':
       return typeof x.file === 'string' && isNum(x.line);
+    case 'goToStep':
+      return isNum(x.step);
     default:
       return true;
   }

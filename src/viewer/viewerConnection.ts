@@ -1,14 +1,19 @@
 /**
- * Binds one viewer webview (a custom editor or a folder panel) to the rollout set it shows.
- * The webview speaks first (`ready`); until then nothing is posted, so no message is lost.
+ * Binds one viewer webview (a custom editor or a folder panel) to the rollouts it follows: a
+ * file or a folder in any trainer format, read through the follower (what exists first, then
+ * what is appended). The webview speaks first (`ready`); until then nothing is posted, so no
+ * message is lost. Live updates arrive coalesced (LiveRollouts) and go out as one `status` plus
+ * one `listChanged`; the follower is closed with the panel.
  */
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RolloutSet } from '../core/view/rolloutSet';
+import { LiveRollouts, type LiveUpdate } from '../core/view/liveRollouts';
 import { buildGroupDetail, type DetailOptions } from '../core/view/groupDetail';
+import type { RolloutSet } from '../core/view/rolloutSet';
 import {
-  EMPTY_STATE, isWebviewMessage,
-  type BoxFrameSetting, type HostMessage, type ViewerState, type WebviewMessage,
+  BAD_LINES_SENT, EMPTY_STATE, LIVE_UPDATE_MS, isWebviewMessage,
+  type BoxFrameSetting, type FilterReading, type HostMessage, type SourceInfo, type ViewerState, type WebviewMessage,
 } from '../protocol/viewer';
 import { viewerHtml, makeNonce } from './html';
 import { createImageResolver } from './imageResolver';
@@ -22,7 +27,7 @@ export interface ViewerContext {
 
 export class ViewerConnection implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  private set: Promise<RolloutSet>;
+  private readonly live: LiveRollouts;
   private resolveImage: ReturnType<typeof createImageResolver>;
   private state: ViewerState = { ...EMPTY_STATE };
   private ready = false;
@@ -30,6 +35,12 @@ export class ViewerConnection implements vscode.Disposable {
   /** Fires when the panel gains or loses focus. */
   readonly onDidChangeFocus = this.changeEmitter.event;
 
+  /** A filter asked for before the webview was ready (showRolloutsAt on a new panel). */
+  private pendingFilterText: string | null = null;
+  /** The selected group was asked for before it was read (a restored selection): send it when it arrives. */
+  private detailMissing = false;
+
+  /** `files`: what to follow, one file or folder (panels restored from older state may list several files: their folder is followed). */
   constructor(
     readonly panel: vscode.WebviewPanel,
     readonly files: string[],
@@ -39,7 +50,7 @@ export class ViewerConnection implements vscode.Disposable {
     const dist = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
     panel.webview.options = {
       enableScripts: true,
-      localResourceRoots: [dist, ...roots.map((r) => vscode.Uri.file(r)), ...files.map((f) => vscode.Uri.file(path.dirname(f)))],
+      localResourceRoots: [dist, ...roots.map((r) => vscode.Uri.file(r)), ...files.map((f) => vscode.Uri.file(folderOf(f)))],
     };
     this.resolveImage = createImageResolver(panel.webview, (p) => vscode.Uri.file(p), { searchRoots: roots });
     panel.webview.html = viewerHtml({
@@ -49,7 +60,13 @@ export class ViewerConnection implements vscode.Disposable {
       codiconsUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'codicons', 'codicon.css')).toString(),
       title: panel.title,
     });
-    this.set = this.load();
+    this.live = new LiveRollouts(ViewerConnection.targetOf(files), this.options(), (u) => this.onLive(u), { intervalMs: LIVE_UPDATE_MS });
+    const started = Date.now();
+    this.live.start().catch((e: unknown) => {
+      logError('viewer', e);
+      this.post({ type: 'error', message: `Cannot follow ${this.target}: ${e instanceof Error ? e.message : String(e)}` });
+    });
+    this.logWhenLoaded(started);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => {
         if (!isWebviewMessage(m)) {
@@ -70,9 +87,61 @@ export class ViewerConnection implements vscode.Disposable {
     return this.state.selectedKey;
   }
 
+  /** The file or folder this viewer follows. */
+  get target(): string {
+    return this.live.target;
+  }
+
+  private get set(): RolloutSet {
+    return this.live.set;
+  }
+
+  static targetOf(files: readonly string[]): string {
+    return files.length === 1 ? files[0]! : path.dirname(files[0] ?? '.');
+  }
+
+  private logWhenLoaded(started: number): void {
+    const check = setInterval(() => {
+      if (!this.live.loaded) return;
+      clearInterval(check);
+      const set = this.set;
+      log().info(`opened ${this.target} (${this.live.format ?? 'format unknown'}): ${set.completionCount} completions, ${set.groups.length} groups, ${set.badLines.length} bad lines in ${Date.now() - started} ms; following`);
+    }, 200);
+    this.disposables.push({ dispose: () => clearInterval(check) });
+  }
+
+  private sourceInfo(): SourceInfo {
+    return { title: this.panel.title, files: [this.target], format: this.live.format, stepsInferred: this.live.stepsInferred };
+  }
+
+  private filterReading(): FilterReading {
+    const p = this.set.filterProblem;
+    return { kind: this.set.filterKind, message: p?.message ?? null, column: p?.column ?? null };
+  }
+
+  /** One coalesced live update: counts and state, then the list, then the selected group if it grew. */
+  private onLive(u: LiveUpdate): void {
+    if (!this.ready) return;
+    const set = this.set;
+    this.post({
+      type: 'status',
+      source: this.sourceInfo(),
+      totalGroups: set.groups.length,
+      totalCompletions: set.completionCount,
+      badLines: set.badLines.slice(0, BAD_LINES_SENT),
+      badLineCount: set.badLines.length,
+      live: this.live.status(),
+    });
+    if (u.replaced || u.grown) this.post({ type: 'listChanged', total: set.filteredCount, grown: !u.replaced });
+    const selected = this.state.selectedKey;
+    if (selected !== null && (u.replaced || u.grew.has(selected) || (this.detailMissing && set.groupIndex(selected) !== undefined))) {
+      void this.sendDetail(selected).catch((e) => logError('viewer', e));
+    }
+  }
+
   private imageSearchRoots(): string[] {
     const ws = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-    return [...new Set([...this.files.map((f) => path.dirname(f)), ...ws, ...this.ctx.config().imageRoots])];
+    return [...new Set([...this.files.map(folderOf), ...ws, ...this.ctx.config().imageRoots])];
   }
 
   private options(): DetailOptions {
@@ -81,32 +150,33 @@ export class ViewerConnection implements vscode.Disposable {
     return { variant: c.rewardVariant, matching: c.boxMatching, minPixels: c.minPixels, maxPixels: c.maxPixels, frame };
   }
 
-  private async load(): Promise<RolloutSet> {
-    const started = Date.now();
-    const set = await RolloutSet.load(this.files, this.options());
-    log().info(`opened ${this.files.join(', ')}: ${set.completionCount} completions, ${set.groups.length} groups, ${set.badLines.length} bad lines in ${Date.now() - started} ms`);
-    return set;
-  }
-
   private post(m: HostMessage): void {
     if (this.ready) void this.panel.webview.postMessage(m);
   }
 
   private async handle(m: WebviewMessage): Promise<void> {
-    const set = await this.set;
+    const set = this.set;
     switch (m.type) {
       case 'ready': {
         this.ready = true;
-        this.state = { ...EMPTY_STATE, ...(m.state ?? {}), source: this.files };
-        if (this.state.selectedKey !== null && set.groupIndex(this.state.selectedKey) === undefined) this.state.selectedKey = null;
+        this.state = { ...EMPTY_STATE, ...(m.state ?? {}), source: [this.target] };
+        if (this.pendingFilterText !== null) {
+          this.state.filter = { ...this.state.filter, text: this.pendingFilterText };
+          this.state.scrollTop = 0;
+          this.pendingFilterText = null;
+        }
+        // Records keep arriving: a restored selection may name a group not read yet, so it stays.
         set.applyFilter(this.state.filter);
         const c = this.ctx.config();
         this.post({
           type: 'init',
-          source: { title: this.panel.title, files: this.files },
+          source: this.sourceInfo(),
           totalGroups: set.groups.length,
           totalCompletions: set.completionCount,
-          badLines: set.badLines,
+          badLines: set.badLines.slice(0, BAD_LINES_SENT),
+          badLineCount: set.badLines.length,
+          live: this.live.status(),
+          filterReading: this.filterReading(),
           settings: { boxFrame: c.boxFrame, variant: c.rewardVariant, matching: c.boxMatching },
           state: this.state,
         });
@@ -121,22 +191,56 @@ export class ViewerConnection implements vscode.Disposable {
         await this.sendDetail(m.key);
         return;
       case 'setFilter':
-        this.state.filter = m.filter;
-        this.post({ type: 'listChanged', total: set.applyFilter(m.filter) });
+        this.applyFilter(m.filter.text, m.filter);
+        return;
+      case 'goToStep':
+        this.goToStep(m.step);
         return;
       case 'setFrame':
         this.state.frame = m.frame;
         if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
         return;
       case 'revealLine':
-        if (this.files.includes(m.file)) await revealLine(m.file, m.line);
+        // Only files this viewer read records or bad lines from.
+        if (set.records.some((r) => r.file === m.file) || set.badLines.some((b) => b.file === m.file)) await revealLine(m.file, m.line);
         return;
     }
   }
 
+  /** Applies filter text (with the flags and order in `base`), answers with how it was read, and lists again. */
+  applyFilter(text: string, base = this.state.filter): void {
+    const wanted = { ...base, text };
+    this.state.filter = wanted;
+    const before = this.set.filteredCount;
+    const total = this.set.applyFilter(wanted);
+    this.post({ type: 'filterApplied', filter: wanted, reading: this.filterReading() });
+    // A query that does not parse keeps the list as it was: no need to list again.
+    if (!this.set.filterProblem || total !== before) this.post({ type: 'listChanged', total, grown: false });
+  }
+
+  /** Sets the filter text as if typed; before the webview is ready, it is applied on `ready`. */
+  setFilterText(text: string): void {
+    if (this.ready) this.applyFilter(text);
+    else this.pendingFilterText = text;
+  }
+
+  /** Selects the first group of `step` in the list as shown; says so when there is none. */
+  goToStep(step: number): boolean {
+    const hit = this.set.firstOfStep(step);
+    if (!hit) {
+      this.post({ type: 'error', message: `No group of step ${step} in the list${this.state.filter.text || this.state.filter.flags.length ? ' (filtered)' : ''}.` });
+      return false;
+    }
+    this.state.selectedKey = hit.key;
+    this.post({ type: 'reveal', key: hit.key, ordinal: hit.ordinal });
+    void this.sendDetail(hit.key).catch((e) => logError('viewer', e));
+    return true;
+  }
+
   private async sendDetail(key: string): Promise<void> {
-    const set = await this.set;
+    const set = this.set;
     const gi = set.groupIndex(key);
+    this.detailMissing = gi === undefined;
     if (gi === undefined) return;
     const detail = await buildGroupDetail(set, gi, this.options(), this.resolveImage);
     this.post({ type: 'groupDetail', detail });
@@ -149,15 +253,15 @@ export class ViewerConnection implements vscode.Disposable {
 
   /** Re-reads settings and recomputes every reward; the webview re-requests what it shows. */
   async recompute(): Promise<void> {
-    const set = await this.set;
+    const set = this.set;
     set.rescore(this.options());
-    this.post({ type: 'listChanged', total: set.filteredCount });
+    this.post({ type: 'listChanged', total: set.filteredCount, grown: false });
     if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
   }
 
   /** Opens the selected group's first record in the text editor. */
   async revealSelected(): Promise<void> {
-    const set = await this.set;
+    const set = this.set;
     const gi = this.state.selectedKey === null ? undefined : set.groupIndex(this.state.selectedKey);
     const first = gi === undefined ? set.records[0] : set.records[set.groups[gi]!.members[0]!];
     if (first) await revealLine(first.file, first.line);
@@ -165,6 +269,16 @@ export class ViewerConnection implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
+    void this.live.close().catch((e) => logError('viewer', e));
+  }
+}
+
+/** The folder itself for a folder, else the file's folder. */
+function folderOf(p: string): string {
+  try {
+    return statSync(p).isDirectory() ? p : path.dirname(p);
+  } catch {
+    return path.dirname(p);
   }
 }
 

@@ -4,8 +4,8 @@
  * folders in a panel that VS Code restores after a reload (serializer).
  */
 import * as path from 'node:path';
-import { readdir } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { detectFormat } from '../core/ingest/detect';
 import { ViewerConnection, type ViewerContext } from './viewerConnection';
 
 export const EDITOR_VIEW_TYPE = 'grpoStudio.rolloutViewer';
@@ -45,20 +45,45 @@ export class Viewers implements vscode.Disposable, vscode.CustomReadonlyEditorPr
     this.attach(panel, [document.uri.fsPath]);
   }
 
-  /** Opens a folder of rollout files: every `*.jsonl` directly inside it, in natural order. */
-  async openFolder(folder: string): Promise<void> {
-    const files = await rolloutFilesIn(folder);
-    if (files.length === 0) {
-      void vscode.window.showWarningMessage(`No .jsonl rollout files in ${folder}.`);
-      return;
+  /**
+   * Opens (or focuses) a viewer following a folder in any trainer format the follower reads:
+   * verl `<step>.jsonl` files, TRL `completions_*.parquet` (or a run folder holding
+   * `completions/`), EasyR1 `generations.log`, VLM-R1 logs, or native `*.jsonl`.
+   */
+  async openFolder(folder: string): Promise<ViewerConnection | undefined> {
+    const open = this.find(folder);
+    if (open) {
+      open.panel.reveal();
+      return open;
+    }
+    const format = await detectFormat(folder);
+    if (!format) {
+      void vscode.window.showWarningMessage(`No rollouts recognised in ${folder} (native .jsonl, verl <step>.jsonl, TRL completions_*.parquet, VLM-R1 logs, EasyR1 generations.log).`);
+      return undefined;
     }
     const panel = vscode.window.createWebviewPanel(FOLDER_VIEW_TYPE, `Rollouts: ${path.basename(folder)}`, vscode.ViewColumn.Active, {
       enableScripts: true,
     });
-    this.attach(panel, files);
+    return this.attach(panel, [folder]);
   }
 
-  private attach(panel: vscode.WebviewPanel, files: string[]): void {
+  /** The open viewer following `target` (a file or folder path), if any. */
+  find(target: string): ViewerConnection | undefined {
+    const want = path.resolve(target);
+    return [...this.open].find((c) => path.resolve(c.target) === want);
+  }
+
+  /** Waits until a viewer on `target` exists (a custom editor is resolved after openWith returns on some hosts). */
+  async waitFor(target: string, timeoutMs = 10_000): Promise<ViewerConnection | undefined> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const c = this.find(target);
+      if (c || Date.now() > end) return c;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private attach(panel: vscode.WebviewPanel, files: string[]): ViewerConnection {
     panel.iconPath = vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'media', 'grpo-studio.svg');
     const c = new ViewerConnection(panel, files, this.ctx);
     this.open.add(c);
@@ -75,6 +100,7 @@ export class Viewers implements vscode.Disposable, vscode.CustomReadonlyEditorPr
       void vscode.commands.executeCommand('setContext', 'grpoStudio.viewerFocused', this.active !== undefined);
       c.dispose();
     });
+    return c;
   }
 
   /** Settings changed: every open viewer recomputes. */
@@ -94,13 +120,4 @@ function isStateWithSource(x: unknown): x is { source: string[] } {
   return Array.isArray(s) && s.every((f) => typeof f === 'string');
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true });
-
-export async function rolloutFilesIn(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.jsonl') && !e.name.endsWith('.verdicts.jsonl'))
-    .map((e) => path.join(folder, e.name))
-    .sort(collator.compare);
-}
 

@@ -224,10 +224,13 @@ export class ViewerSession {
     if (state.filter.text || state.filter.flags.length) this.applyFilter(state.filter);
     return this.send({
       type: 'init',
-      source: { title: 'rollouts.jsonl', files: ['/runs/demo/rollouts.jsonl'] },
+      source: { title: 'rollouts.jsonl', files: ['/runs/demo/rollouts.jsonl'], format: 'native', stepsInferred: false },
       totalGroups: this.data.groups.length,
       totalCompletions: this.data.totalCompletions,
       badLines: this.data.badLines ?? [],
+      badLineCount: this.data.badLines?.length ?? 0,
+      live: { mode: 'watch', loading: false, bytesRead: 0, bytesTotal: 0, problem: null },
+      filterReading: { kind: state.filter.text ? 'words' : 'none', message: null, column: null },
       settings: { boxFrame: 'auto', variant: 'seed', matching: 'seed' },
       state,
     });
@@ -285,7 +288,7 @@ export class ViewerSession {
       }
       case 'setFilter':
         this.applyFilter(m.filter);
-        return this.send({ type: 'listChanged', total: this.filtered.length });
+        return this.send({ type: 'listChanged', total: this.filtered.length, grown: false });
       default:
         return;
     }

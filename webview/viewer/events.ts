@@ -19,6 +19,7 @@ export interface ViewerEvents {
   'toggle-completion': { completion: number };
   'set-frame': { frame: BoxFrameSetting };
   'list-scroll': { scrollTop: number };
+  'go-to-step': { step: number };
 }
 
 export function emit<K extends keyof ViewerEvents>(from: EventTarget, name: K, detail: ViewerEvents[K]): void {

@@ -70,6 +70,15 @@ export class GrpoGroupList extends LitElement {
     this.moveTo(Math.min(total - 1, Math.max(0, target)));
   }
 
+  /** Scrolls row `ordinal` into view and puts the keyboard cursor on it (the host selected it). */
+  reveal(ordinal: number): void {
+    this.cursor = ordinal;
+    this.pendingSelect = -1;
+    this.revealRow(ordinal);
+    this.rows?.ensure(ordinal, ordinal);
+    this.requestUpdate();
+  }
+
   moveTo(ordinal: number): void {
     this.cursor = ordinal;
     this.revealRow(ordinal);

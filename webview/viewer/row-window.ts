@@ -49,6 +49,10 @@ export function scrollTopForVirtual(total: number, virtualTop: number, viewport:
 export class RowWindow {
   total = 0;
   private readonly pages = new Map<number, GroupRow[]>();
+  /** page index -> id of the request whose reply filled it. */
+  private readonly filledBy = new Map<number, number>();
+  /** Pages filled by requests older than this are shown but asked for again (the list grew). */
+  private staleBefore = 0;
   /** page index -> request id in flight. */
   private readonly pending = new Map<number, number>();
   private nextId = 1;
@@ -71,7 +75,7 @@ export class RowWindow {
     const from = Math.floor(Math.max(0, first) / this.pageSize);
     const to = Math.floor(lastRow / this.pageSize);
     for (let p = from; p <= to; p++) {
-      if (this.pages.has(p) || this.pending.has(p)) continue;
+      if ((this.pages.has(p) && (this.filledBy.get(p) ?? 0) >= this.staleBefore) || this.pending.has(p)) continue;
       const id = this.nextId++;
       this.pending.set(p, id);
       this.send(id, p * this.pageSize, this.pageSize);
@@ -85,7 +89,11 @@ export class RowWindow {
     const page = Math.floor(start / this.pageSize);
     if (this.pending.get(page) === requestId) this.pending.delete(page);
     this.total = total;
-    if (start % this.pageSize === 0) this.pages.set(page, rows);
+    // A reply older than what filled the page already (it crossed a refresh) is not newer data.
+    if (start % this.pageSize === 0 && requestId >= (this.filledBy.get(page) ?? 0)) {
+      this.pages.set(page, rows);
+      this.filledBy.set(page, requestId);
+    }
     for (const r of rows) {
       if (r.rewardMin !== null) this.lo = Math.min(this.lo, r.rewardMin);
       if (r.rewardMax !== null) this.hi = Math.max(this.hi, r.rewardMax);
@@ -93,10 +101,21 @@ export class RowWindow {
     return true;
   }
 
+  /**
+   * The same list grew or changed in place (records arrived): keep showing the rows held, and
+   * ask again for the pages in view. Nothing is dropped, so the list does not flicker.
+   */
+  refresh(total: number): void {
+    this.total = total;
+    this.staleBefore = this.nextId;
+    this.pending.clear();
+  }
+
   /** The list changed on the host: forget everything, and every reply still on its way. */
   reset(total: number): void {
     this.total = total;
     this.pages.clear();
+    this.filledBy.clear();
     this.pending.clear();
     this.firstValidId = this.nextId;
     this.lo = Number.POSITIVE_INFINITY;
@@ -119,6 +138,9 @@ export class RowWindow {
   private evict(around: number): void {
     if (this.pages.size <= MAX_PAGES) return;
     const far = [...this.pages.keys()].sort((a, b) => Math.abs(b - around) - Math.abs(a - around));
-    for (const p of far.slice(0, this.pages.size - MAX_PAGES)) this.pages.delete(p);
+    for (const p of far.slice(0, this.pages.size - MAX_PAGES)) {
+      this.pages.delete(p);
+      this.filledBy.delete(p);
+    }
   }
 }

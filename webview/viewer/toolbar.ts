@@ -1,11 +1,13 @@
 /**
- * <grpo-toolbar>: the filter field, flag toggles, counts, and the banner of lines that could not
- * be read. Typing is debounced so the host filters once per pause, not once per key.
+ * <grpo-toolbar>: the filter field (plain words, or a query in the language of docs/query.md,
+ * whose errors show inline with their column), flag toggles, list order, jump to step, counts,
+ * the follower's state (reading progress, then "following"), and the banner of lines that could
+ * not be read. Typing is debounced so the host filters once per pause, not once per key.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { BadLine } from '../../src/core/schema/record';
-import { GROUP_FLAGS, type GroupFlag, type RowFilter } from '../../src/protocol/viewer';
+import { GROUP_FLAGS, type FilterReading, type GroupFlag, type LiveStatus, type RowFilter, type SourceInfo } from '../../src/protocol/viewer';
 import { emit } from './events';
 import { base, codiconLink, FLAG_LABELS, icon } from './theme';
 
@@ -20,6 +22,10 @@ export class GrpoToolbar extends LitElement {
     totalCompletions: { attribute: false },
     badLines: { attribute: false },
     defaultFile: { attribute: false },
+    badLineCount: { attribute: false },
+    live: { attribute: false },
+    source: { attribute: false },
+    reading: { attribute: false },
     badLinesOpen: { state: true },
   };
 
@@ -30,6 +36,10 @@ export class GrpoToolbar extends LitElement {
   declare badLines: BadLine[];
   declare defaultFile: string;
   declare badLinesOpen: boolean;
+  declare badLineCount: number;
+  declare live: LiveStatus | null;
+  declare source: SourceInfo | null;
+  declare reading: FilterReading;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -41,6 +51,10 @@ export class GrpoToolbar extends LitElement {
     this.badLines = [];
     this.defaultFile = '';
     this.badLinesOpen = true;
+    this.badLineCount = 0;
+    this.live = null;
+    this.source = null;
+    this.reading = { kind: 'none', message: null, column: null };
   }
 
   focusFilter(): void {
@@ -67,18 +81,65 @@ export class GrpoToolbar extends LitElement {
     emit(this, 'filter-change', this.filter);
   }
 
+  private toggleOrder() {
+    clearTimeout(this.timer);
+    this.filter = { ...this.filter, order: this.filter.order === 'newest' ? 'file' : 'newest' };
+    emit(this, 'filter-change', this.filter);
+  }
+
+  private onStepKey(e: KeyboardEvent) {
+    if (e.key !== 'Enter') return;
+    const value = (e.currentTarget as HTMLInputElement).value.trim();
+    if (/^\d+$/.test(value)) emit(this, 'go-to-step', { step: Number(value) });
+  }
+
+  private renderLive() {
+    const live = this.live;
+    if (!live) return nothing;
+    const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+    let text: string;
+    if (live.mode === 'stopped') text = `not following: ${live.problem ?? 'stopped'}`;
+    else if (live.loading) {
+      text = live.bytesTotal
+        ? `reading ${Math.floor((100 * live.bytesRead) / live.bytesTotal)}% (${mb(live.bytesRead)} of ${mb(live.bytesTotal)})`
+        : 'reading…';
+    } else text = `following${live.mode === 'poll' ? ' (polling)' : ''} · ${this.totalCompletions.toLocaleString()} completions`;
+    const format = this.source?.format;
+    return html`<span class="live ${live.loading ? 'loading' : ''}" data-testid="live-status" data-loading=${live.loading ? 'true' : 'false'}
+        title=${live.problem ?? (live.mode === 'poll' ? 'No file events here: looking for new records every 250 ms' : 'New records appear as the trainer writes them')}>
+        ${icon(live.loading ? 'sync' : live.mode === 'stopped' ? 'debug-disconnect' : 'pulse')}
+        <span>${text}</span></span>
+      ${format ? html`<span class="chip" data-testid="source-format" title="Trainer format">${format}</span>` : nothing}
+      ${this.source?.stepsInferred
+        ? html`<span class="chip warn" data-testid="steps-inferred"
+            title="This log records no step numbers: steps were inferred from timestamps and order">${icon('info')} steps inferred</span>`
+        : nothing}`;
+  }
+
+  private renderReading() {
+    const r = this.reading;
+    if (r.kind === 'error') {
+      return html`<div class="filter-error" role="alert" data-testid="filter-error" data-column=${r.column ?? ''}>
+        ${icon('error')}<span>${r.message}</span><span class="muted"> — the list still shows the last filter that worked</span></div>`;
+    }
+    return nothing;
+  }
+
   override render() {
     const filtered = this.shownGroups !== this.totalGroups;
+    const kind = this.reading.kind === 'query' ? 'query' : this.reading.kind === 'words' ? 'text' : null;
     return html`${codiconLink()}
       <div class="bar">
         <vscode-textfield
           class="filter"
           data-testid="filter"
-          placeholder="Filter groups (prompt, key, step)"
+          placeholder="Search text, or a query: reward.bbox < 0.3 and step > 100"
           label="Filter groups"
           .value=${this.filter.text}
           @input=${this.onInput}
-        ><span slot="content-before" class="codicon codicon-filter lead"></span></vscode-textfield>
+        ><span slot="content-before" class="codicon codicon-filter lead"></span>${kind
+          ? html`<span slot="content-after" class="kind" data-testid="filter-kind">${kind}</span>`
+          : nothing}</vscode-textfield>
         <div class="flags" role="group" aria-label="Show only groups flagged">
           ${GROUP_FLAGS.map((f) => {
             const on = this.filter.flags.includes(f);
@@ -86,16 +147,23 @@ export class GrpoToolbar extends LitElement {
               title="Show only: ${FLAG_LABELS[f].label}" @click=${() => this.toggle(f)}>${icon(FLAG_LABELS[f].icon)}<span>${FLAG_LABELS[f].label}</span></button>`;
           })}
         </div>
+        <button class="flag ${this.filter.order === 'newest' ? 'on' : ''}" data-testid="order-newest"
+          aria-pressed=${this.filter.order === 'newest' ? 'true' : 'false'} title="Newest groups first"
+          @click=${() => this.toggleOrder()}>${icon('arrow-up')}<span>Newest first</span></button>
+        <label class="step">Step <input type="text" inputmode="numeric" size="6" data-testid="go-to-step" aria-label="Go to step"
+          title="Enter: select the first group of this step" @keydown=${this.onStepKey}></label>
+        ${this.renderLive()}
         <div class="counts" data-testid="counts">
           ${filtered ? html`<b>${this.shownGroups.toLocaleString()}</b> of ` : nothing}<b>${this.totalGroups.toLocaleString()}</b> groups ·
           <b>${this.totalCompletions.toLocaleString()}</b> completions
         </div>
       </div>
+      ${this.renderReading()}
       ${this.badLines.length > 0 ? this.renderBadLines() : nothing}`;
   }
 
   private renderBadLines() {
-    const n = this.badLines.length;
+    const n = Math.max(this.badLineCount, this.badLines.length);
     const shown = this.badLinesOpen ? this.badLines.slice(0, BAD_LINES_SHOWN) : [];
     return html`<div class="bad-lines" data-testid="bad-lines" role="status">
       <button class="toggle" aria-expanded=${this.badLinesOpen ? 'true' : 'false'} @click=${() => (this.badLinesOpen = !this.badLinesOpen)}>
@@ -133,6 +201,25 @@ export class GrpoToolbar extends LitElement {
         background: var(--vscode-inputOption-activeBackground, rgba(36, 137, 219, 0.51));
         border-color: var(--vscode-inputOption-activeBorder, #2488db);
         color: var(--vscode-inputOption-activeForeground, #ffffff);
+      }
+      .live { display: inline-flex; align-items: center; gap: 4px; color: var(--vscode-descriptionForeground, #9d9d9d); white-space: nowrap; }
+      .chip {
+        display: inline-flex; align-items: center; gap: 3px; padding: 0 6px; border-radius: 9px; font-size: 11px;
+        background: var(--vscode-badge-background, #616161); color: var(--vscode-badge-foreground, #f8f8f8);
+      }
+      .chip.warn { background: var(--vscode-inputValidation-warningBackground, #352a05); color: var(--vscode-foreground, #cccccc); }
+      .kind { padding: 0 6px; font-size: 11px; color: var(--vscode-descriptionForeground, #9d9d9d); }
+      .step { display: inline-flex; align-items: center; gap: 4px; color: var(--vscode-descriptionForeground, #9d9d9d); }
+      .step input {
+        width: 5em; font: inherit; padding: 2px 4px; border-radius: 2px;
+        background: var(--vscode-input-background, #313131); color: var(--vscode-input-foreground, #cccccc);
+        border: 1px solid var(--vscode-input-border, #3c3c3c);
+      }
+      .step input:focus { outline: 1px solid var(--vscode-focusBorder, #0078d4); outline-offset: -1px; }
+      .filter-error {
+        display: flex; align-items: center; gap: 6px; margin: 0 10px 6px; padding: 3px 8px; border-radius: 2px;
+        color: var(--vscode-errorForeground, #f85149);
+        background: var(--vscode-inputValidation-errorBackground, #5a1d1d); border: 1px solid var(--vscode-inputValidation-errorBorder, #be1100);
       }
       .counts { margin-left: auto; color: var(--vscode-descriptionForeground, #9d9d9d); white-space: nowrap; }
       .counts b { color: var(--vscode-foreground, #cccccc); font-weight: 600; }

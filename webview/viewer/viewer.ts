@@ -5,7 +5,9 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { BadLine } from '../../src/core/schema/record';
-import { EMPTY_STATE, type GroupDetail, type HostMessage, type RowFilter, type ViewerState } from '../../src/protocol/viewer';
+import {
+  EMPTY_STATE, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type ViewerState,
+} from '../../src/protocol/viewer';
 import type { ViewerEvents } from './events';
 import type { GrpoGroupList } from './group-list';
 import type { GrpoGroupView } from './group-view';
@@ -35,10 +37,16 @@ export class GrpoViewer extends LitElement {
   private stopListening: (() => void) | null = null;
   private state: ViewerState = EMPTY_STATE;
   private sourceTitle = '';
+  private source: SourceInfo | null = null;
   private files: string[] = [];
   private totalGroups = 0;
   private totalCompletions = 0;
   private badLines: BadLine[] = [];
+  private badLineCount = 0;
+  private live: LiveStatus | null = null;
+  private reading: FilterReading = { kind: 'none', message: null, column: null };
+  /** The filter text last sent to the host, to tell its echo from a filter the host set itself. */
+  private sentText = '';
   private scrollTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly rows = new RowWindow((requestId, start, count) => this.channel?.post({ type: 'requestRows', requestId, start, count }));
 
@@ -54,6 +62,7 @@ export class GrpoViewer extends LitElement {
       this.child<GrpoGroupView>('grpo-group-view')?.focus();
     });
     this.listen('filter-change', (f) => this.setFilter(f));
+    this.listen('go-to-step', (d) => this.channel?.post({ type: 'goToStep', step: d.step }));
     this.listen('reveal-line', (d) => this.channel?.post({ type: 'revealLine', file: d.file, line: d.line }));
     this.listen('set-frame', (d) => {
       this.changeState({ frame: d.frame });
@@ -105,6 +114,7 @@ export class GrpoViewer extends LitElement {
   }
 
   private setFilter(filter: RowFilter): void {
+    this.sentText = filter.text;
     this.changeState({ filter, scrollTop: 0 });
     this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(true);
     this.channel?.post({ type: 'setFilter', filter });
@@ -117,10 +127,15 @@ export class GrpoViewer extends LitElement {
         this.ready = true;
         this.state = m.state;
         this.sourceTitle = m.source.title;
+        this.source = m.source;
         this.files = m.source.files;
         this.totalGroups = m.totalGroups;
         this.totalCompletions = m.totalCompletions;
         this.badLines = m.badLines;
+        this.badLineCount = m.badLineCount;
+        this.live = m.live;
+        this.reading = m.filterReading;
+        this.sentText = m.state.filter.text;
         // The host applied the echoed filter; the first rows reply tells the filtered length.
         this.rows.reset(m.totalGroups);
         this.channel?.saveState(this.state);
@@ -134,9 +149,37 @@ export class GrpoViewer extends LitElement {
         if (this.rows.accept(m.requestId, m.start, m.total, m.rows)) this.refreshList();
         break;
       case 'listChanged':
-        this.rows.reset(m.total);
-        this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(false);
+        if (m.grown) this.rows.refresh(m.total);
+        else {
+          this.rows.reset(m.total);
+          this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(false);
+        }
         this.refreshList();
+        break;
+      case 'status':
+        this.source = m.source;
+        this.totalGroups = m.totalGroups;
+        this.totalCompletions = m.totalCompletions;
+        this.badLines = m.badLines;
+        this.badLineCount = m.badLineCount;
+        this.live = m.live;
+        this.requestUpdate();
+        break;
+      case 'filterApplied':
+        this.reading = m.reading;
+        // Our own filter echoed back changes nothing; a filter the host set (a command) is shown.
+        if (m.filter.text !== this.sentText) {
+          this.sentText = m.filter.text;
+          this.changeState({ filter: m.filter, scrollTop: 0 });
+          this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(true);
+        }
+        this.requestUpdate();
+        break;
+      case 'reveal':
+        this.changeState({ selectedKey: m.key });
+        if (this.detail?.key !== m.key) this.loading = true;
+        this.child<GrpoGroupList>('grpo-group-list')?.reveal(m.ordinal);
+        this.requestUpdate();
         break;
       case 'groupDetail':
         // A reply for a group that is no longer selected is stale.
@@ -164,7 +207,8 @@ export class GrpoViewer extends LitElement {
     if (!this.ready) return html`<div class="waiting">Loading rollouts…</div>`;
     return html`
       <grpo-toolbar .filter=${this.state.filter} .shownGroups=${this.rows.total} .totalGroups=${this.totalGroups}
-        .totalCompletions=${this.totalCompletions} .badLines=${this.badLines} .defaultFile=${this.files[0] ?? ''}
+        .totalCompletions=${this.totalCompletions} .badLines=${this.badLines} .badLineCount=${this.badLineCount}
+        .defaultFile=${this.files[0] ?? ''} .live=${this.live} .source=${this.source} .reading=${this.reading}
         title=${this.sourceTitle}></grpo-toolbar>
       ${this.error
         ? html`<div class="error" role="alert"><span>${this.error}</span><button aria-label="Dismiss" @click=${() => (this.error = null)}>×</button></div>`

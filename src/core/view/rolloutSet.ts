@@ -1,7 +1,9 @@
 /**
- * A set of rollout records opened in one viewer: the records in file order, their GRPO groups,
+ * A set of rollout records opened in one viewer: the records in arrival order, their GRPO groups,
  * the scores recomputed under the chosen reward variant, and the filtered list the viewer pages
- * through. Pure core: the host supplies files and settings, and asks for rows and groups.
+ * through. It grows: `append` takes each batch a follower reads, `settle` rescores only the
+ * groups that batch touched and updates the filtered list in place, `dropFile` starts a
+ * truncated file over. Pure core: the host supplies records and settings, and asks for rows.
  */
 import type { BadLine, RolloutRecord } from '../schema/record';
 import { completionText } from '../schema/record';
@@ -9,7 +11,9 @@ import { readRollouts } from '../rollouts/read';
 import { GroupKeys } from '../rollouts/groups';
 import { scoreRecord, isVariantName, type RecordScore } from '../rewards/variants';
 import { groupAdvantages, loggedMismatches } from '../rewards/group';
+import type { QueryNode } from '../index/query';
 import type { GroupFlag, GroupRow, RowFilter } from '../../protocol/viewer';
+import { loggedTotal, matchesQuery, readFilterText, type FilterText, type QueryRecord } from './recordQuery';
 
 export interface LoadedRecord {
   record: RolloutRecord;
@@ -20,7 +24,7 @@ export interface LoadedRecord {
 export interface RolloutGroup {
   key: string;
   step: number | null;
-  /** Indices into `RolloutSet.records`, in file order. */
+  /** Indices into `RolloutSet.records`, in arrival order. */
   members: number[];
 }
 
@@ -38,11 +42,31 @@ export interface MemberScore extends RecordScore {
 
 export interface GroupScore {
   members: MemberScore[];
+  /** Per member: logged values differ from the recomputed ones. */
+  mismatched: boolean[];
+  /** Logged totals: ≥ 2 members, each with a total, all equal (the query's `zero_variance`). */
+  loggedZeroVariance: boolean;
   zeroVariance: boolean;
   flags: GroupFlag[];
   min: number | null;
   max: number | null;
   mean: number | null;
+}
+
+/** What a `settle` changed. */
+export interface SettleResult {
+  /** Groups that did not exist before. */
+  added: number;
+  /** Keys of groups that existed before and gained members. */
+  grew: string[];
+  /** The filtered list changed in a way other than growing at its end. */
+  reordered: boolean;
+}
+
+/** Why the filter text could not be applied (the previous filter stays). */
+export interface FilterProblem {
+  message: string;
+  column: number;
 }
 
 const SNIPPET = 120;
@@ -51,51 +75,113 @@ export class RolloutSet {
   readonly records: LoadedRecord[] = [];
   readonly badLines: BadLine[] = [];
   readonly groups: RolloutGroup[] = [];
-  private readonly byKey = new Map<string, number>();
+  /** Reward functions any record logged, for the query's `reward.<name>` check. */
+  readonly rewardNames = new Set<string>();
+  private byKey = new Map<string, number>();
+  private keys = new GroupKeys();
   private scores: GroupScore[] = [];
+  /** Ascending group indices that pass the filter. */
   private filtered: number[] = [];
   private filter: RowFilter = { text: '', flags: [] };
+  private reading: FilterText = { kind: 'none' };
+  private readonly dirty = new Set<number>();
+  /** Groups that existed at the last settle. */
+  private settledGroups = 0;
+  /** The last filter text that failed, and why; null when the filter in use is the one asked for. */
+  filterProblem: FilterProblem | null = null;
 
-  private constructor(readonly files: string[]) {}
+  constructor(readonly files: string[], private options: ScoreOptions) {}
 
-  /** Reads every file (streaming, bad lines collected) and groups the records. */
+  /** Reads native v1 files whole (tests, scripts); the viewer uses `append` as a follower reads. */
   static async load(files: string[], options: ScoreOptions): Promise<RolloutSet> {
-    const set = new RolloutSet(files);
+    const set = new RolloutSet(files, options);
     for (const file of files) {
-      const result = await readRollouts(file, (record, loc) => {
-        set.records.push({ record, file, line: loc.line });
-      });
-      for (const b of result.badLines) set.badLines.push({ ...b, file });
+      const batch: LoadedRecord[] = [];
+      const result = await readRollouts(file, (record, loc) => batch.push({ record, file, line: loc.line }));
+      set.append(batch, result.badLines.map((b) => ({ ...b, file })));
     }
-    set.buildGroups();
-    set.rescore(options);
+    set.settle();
     return set;
   }
 
-  /** Group keys as `GroupKeys` assigns them (written `group`, else step + identical prompt). */
-  private buildGroups(): void {
-    const keys = new GroupKeys();
-    this.records.forEach((r, i) => {
-      const key = keys.keyOf(r.record);
+  /** Adds records in arrival order; groups they join are rescored at the next `settle`. */
+  append(items: readonly LoadedRecord[], badLines: readonly BadLine[] = []): void {
+    for (const b of badLines) this.badLines.push(b);
+    for (const item of items) {
+      const i = this.records.length;
+      this.records.push(item);
+      for (const name of Object.keys(item.record.rewards ?? {})) this.rewardNames.add(name);
+      const key = this.keys.keyOf(item.record);
       let g = this.byKey.get(key);
       if (g === undefined) {
         g = this.groups.length;
         this.byKey.set(key, g);
-        this.groups.push({ key, step: r.record.step ?? null, members: [] });
+        this.groups.push({ key, step: item.record.step ?? null, members: [] });
       }
       this.groups[g]!.members.push(i);
-    });
+      this.dirty.add(g);
+    }
+  }
+
+  /** Rescores the groups appended to since the last settle and updates the filtered list. */
+  settle(): SettleResult {
+    const before = this.settledGroups;
+    const grew: string[] = [];
+    let reordered = false;
+    const touched = [...this.dirty].sort((a, b) => a - b);
+    this.dirty.clear();
+    for (const g of touched) {
+      this.scores[g] = this.scoreGroup(this.groups[g]!);
+      if (g >= before) {
+        if (this.passes(g)) this.filtered.push(g);
+        continue;
+      }
+      grew.push(this.groups[g]!.key);
+      const at = lowerBound(this.filtered, g);
+      const listed = this.filtered[at] === g;
+      const pass = this.passes(g);
+      if (pass !== listed) {
+        reordered = true;
+        if (pass) this.filtered.splice(at, 0, g);
+        else this.filtered.splice(at, 1);
+      }
+    }
+    this.settledGroups = this.groups.length;
+    return { added: this.groups.length - before, grew, reordered };
+  }
+
+  /** A truncated file starts over: its records go, and every group is rebuilt from the rest. */
+  dropFile(file: string): void {
+    const kept = this.records.filter((r) => r.file !== file);
+    const bad = this.badLines.filter((b) => b.file !== file);
+    this.records.length = 0;
+    this.badLines.length = 0;
+    this.groups.length = 0;
+    this.rewardNames.clear();
+    this.byKey = new Map();
+    this.keys = new GroupKeys();
+    this.scores = [];
+    this.filtered = [];
+    this.dirty.clear();
+    this.settledGroups = 0;
+    this.append(kept, bad);
+    this.settle();
   }
 
   /** Recomputes every record's rewards and every group's advantages, flags and spread. */
   rescore(options: ScoreOptions): void {
-    this.scores = this.groups.map((g) => this.scoreGroup(g, options));
-    this.applyFilter(this.filter);
+    this.options = options;
+    this.scores = this.groups.map((g) => this.scoreGroup(g));
+    this.dirty.clear();
+    this.settledGroups = this.groups.length;
+    this.refilter();
   }
 
-  private scoreGroup(g: RolloutGroup, options: ScoreOptions): GroupScore {
-    const scored = g.members.map((i) =>
-      scoreRecord(this.records[i]!.record, isVariantName(options.variant) ? options.variant : 'grounding', {
+  private scoreGroup(g: RolloutGroup): GroupScore {
+    const options = this.options;
+    const recs = g.members.map((i) => this.records[i]!.record);
+    const scored = recs.map((r) =>
+      scoreRecord(r, isVariantName(options.variant) ? options.variant : 'grounding', {
         minPixels: options.minPixels,
         maxPixels: options.maxPixels,
         matching: options.matching,
@@ -103,14 +189,18 @@ export class RolloutSet {
     );
     const adv = groupAdvantages(scored.map((s) => s.reward));
     const members: MemberScore[] = scored.map((s, k) => ({ ...s, advantage: adv.advantages[k] ?? 0 }));
+    const mismatched = recs.map((r, k) => loggedMismatches(r, members[k]!).length > 0);
     const flags: GroupFlag[] = [];
     if (adv.zeroVariance && g.members.length > 1) flags.push('zero_variance');
     if (members.some((m) => m.rewards.format === 0)) flags.push('format_failure');
-    if (g.members.some((i, k) => loggedMismatches(this.records[i]!.record, members[k]!).length > 0)) flags.push('reward_mismatch');
-    if (g.members.some((i, k) => outsideImage(this.records[i]!.record, members[k]!))) flags.push('bad_boxes');
+    if (mismatched.includes(true)) flags.push('reward_mismatch');
+    if (recs.some((r, k) => outsideImage(r, members[k]!))) flags.push('bad_boxes');
     const totals = members.map((m) => m.reward);
+    const logged = recs.map(loggedTotal);
     return {
       members,
+      mismatched,
+      loggedZeroVariance: logged.length > 1 && logged.every((t) => t !== undefined && Math.fround(t) === Math.fround(logged[0]!)),
       zeroVariance: flags.includes('zero_variance'),
       flags,
       min: totals.length ? Math.min(...totals) : null,
@@ -127,6 +217,11 @@ export class RolloutSet {
     return this.filtered.length;
   }
 
+  /** True when the list runs newest first (latest-written groups at the top). */
+  get newestFirst(): boolean {
+    return this.filter.order === 'newest';
+  }
+
   groupIndex(key: string): number | undefined {
     return this.byKey.get(key);
   }
@@ -138,32 +233,86 @@ export class RolloutSet {
   /** Position of a group in the filtered list, or -1. */
   ordinalOf(key: string): number {
     const g = this.byKey.get(key);
-    return g === undefined ? -1 : this.filtered.indexOf(g);
+    if (g === undefined) return -1;
+    const at = lowerBound(this.filtered, g);
+    if (this.filtered[at] !== g) return -1;
+    return this.newestFirst ? this.filtered.length - 1 - at : at;
   }
 
   keyAt(ordinal: number): string | undefined {
-    const g = this.filtered[ordinal];
+    const g = this.groupAt(ordinal);
     return g === undefined ? undefined : this.groups[g]!.key;
   }
 
+  /** The first group of `step` in the list as it is shown, or undefined. */
+  firstOfStep(step: number): { key: string; ordinal: number } | undefined {
+    for (let o = 0; o < this.filtered.length; o++) {
+      const g = this.groupAt(o)!;
+      if (this.groups[g]!.step === step) return { key: this.groups[g]!.key, ordinal: o };
+    }
+    return undefined;
+  }
+
+  private groupAt(ordinal: number): number | undefined {
+    if (ordinal < 0 || ordinal >= this.filtered.length) return undefined;
+    return this.filtered[this.newestFirst ? this.filtered.length - 1 - ordinal : ordinal];
+  }
+
+  /**
+   * Applies a filter and returns the filtered count. Text that reads as a query but does not
+   * parse keeps the previous filter (and sets `filterProblem`), so the list is not cleared.
+   */
   applyFilter(filter: RowFilter): number {
-    this.filter = filter;
-    const needle = filter.text.trim().toLowerCase();
-    this.filtered = [];
-    this.groups.forEach((g, gi) => {
-      const s = this.scores[gi]!;
-      if (!filter.flags.every((f) => s.flags.includes(f))) return;
-      if (needle && !g.members.some((i) => matchesText(this.records[i]!.record, needle))) return;
-      this.filtered.push(gi);
-    });
+    const reading = readFilterText(filter.text, this.rewardNames);
+    if (reading.kind === 'error') {
+      this.filterProblem = { message: reading.message, column: reading.column };
+      this.filter = { ...this.filter, flags: filter.flags, order: filter.order };
+    } else {
+      this.filterProblem = null;
+      this.filter = filter;
+      this.reading = reading;
+    }
+    this.refilter();
     return this.filtered.length;
+  }
+
+  /** What the filter text was read as: a query, plain words, or nothing. */
+  get filterKind(): FilterText['kind'] {
+    return this.filterProblem ? 'error' : this.reading.kind;
+  }
+
+  private refilter(): void {
+    this.filtered = [];
+    for (let g = 0; g < this.groups.length; g++) if (this.scores[g] && this.passes(g)) this.filtered.push(g);
+  }
+
+  private passes(gi: number): boolean {
+    const s = this.scores[gi]!;
+    if (!this.filter.flags.every((f) => s.flags.includes(f))) return false;
+    const g = this.groups[gi]!;
+    const r = this.reading;
+    if (r.kind === 'words') return g.members.some((i) => matchesText(this.records[i]!.record, r.needle));
+    if (r.kind === 'query') return g.members.some((i, k) => matchesQuery(r.node, this.queryRecord(gi, i, k)));
+    return true;
+  }
+
+  private queryRecord(gi: number, i: number, k: number): QueryRecord {
+    const s = this.scores[gi]!;
+    const l = this.records[i]!;
+    return { record: l.record, line: l.line, groupKey: this.groups[gi]!.key, zeroVariance: s.loggedZeroVariance, mismatch: s.mismatched[k]! };
+  }
+
+  /** Completions of a group that match the current query (all of them without one). */
+  matchingMembers(gi: number, node: QueryNode | null = this.reading.kind === 'query' ? this.reading.node : null): number[] {
+    const g = this.groups[gi]!;
+    return g.members.filter((i, k) => node === null || matchesQuery(node, this.queryRecord(gi, i, k)));
   }
 
   rows(start: number, count: number): GroupRow[] {
     const out: GroupRow[] = [];
     const end = Math.min(this.filtered.length, start + Math.max(0, count));
     for (let o = Math.max(0, start); o < end; o++) {
-      const gi = this.filtered[o]!;
+      const gi = this.groupAt(o)!;
       const g = this.groups[gi]!;
       const s = this.scores[gi]!;
       const first = this.records[g.members[0]!]!.record;
@@ -182,6 +331,18 @@ export class RolloutSet {
     }
     return out;
   }
+}
+
+/** First position in ascending `xs` holding a value ≥ x. */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function matchesText(rec: RolloutRecord, needle: string): boolean {

@@ -1,0 +1,182 @@
+/**
+ * A RolloutSet fed by the follower: what a file, a folder of per-step files or a glob holds now,
+ * then whatever is appended, in any trainer format. Each batch the follower reads goes into the
+ * set at once (rescoring only the groups it touched); what the viewer is told is coalesced into
+ * at most one update per `intervalMs`, so a fast writer costs one message per interval and
+ * nothing queues. Pure core: the host turns updates into webview messages.
+ */
+import { stat } from 'node:fs/promises';
+import type { BadLine } from '../schema/record';
+import { detectFormat } from '../ingest/detect';
+import { followRollouts, type FollowBatch, type FollowOptions, type RolloutFollower } from '../ingest/follow';
+import { isDirectory } from '../ingest/files';
+import { sourceFiles } from '../ingest/source';
+import type { FormatName } from '../ingest/types';
+import { RolloutSet, type LoadedRecord, type ScoreOptions } from './rolloutSet';
+import type { LiveStatus } from '../../protocol/viewer';
+
+export interface LiveUpdate {
+  /** The list was rebuilt (a file was truncated): the viewer starts its list over. */
+  replaced: boolean;
+  /** Groups were added or changed in place since the last update. */
+  grown: boolean;
+  /** Keys of existing groups that gained completions. */
+  grew: Set<string>;
+}
+
+export interface LiveOptions {
+  intervalMs?: number;
+  follow?: FollowOptions;
+}
+
+/** How long without a batch, once the first look is done, before the initial read counts as finished. */
+const QUIET_MS = 1000;
+
+export class LiveRollouts {
+  readonly set: RolloutSet;
+  format: FormatName | null = null;
+  stepsInferred = false;
+  private follower: RolloutFollower | null = null;
+  private pending: LiveUpdate = emptyUpdate();
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private lastPost = 0;
+  private closed = false;
+  private readonly sizes = new Map<string, number>();
+  private readonly readTo = new Map<string, number>();
+  private bytesTotal: number | null = null;
+  private firstLookDone = false;
+  private lastBatch = 0;
+  private loadingDone = false;
+  private problem: string | null = null;
+  private readonly intervalMs: number;
+
+  constructor(
+    readonly target: string,
+    options: ScoreOptions,
+    private readonly onUpdate: (u: LiveUpdate) => void,
+    private readonly opts: LiveOptions = {},
+  ) {
+    this.set = new RolloutSet([target], options);
+    this.intervalMs = opts.intervalMs ?? 150;
+  }
+
+  /** Starts reading; resolves once following has begun (not when the first read ends). */
+  async start(): Promise<void> {
+    const detected = await detectFormat(this.target).catch(() => null);
+    // A file nothing recognises is read as native v1 so its lines are reported (as the CLI does);
+    // an empty one waits for its first bytes to say what it is.
+    let format: FormatName | undefined = this.opts.follow?.format ?? detected?.format;
+    if (!format && !(await isDirectory(this.target)) && ((await stat(this.target).catch(() => null))?.size ?? 0) > 0) format = 'native';
+    this.format = format ?? null;
+    await this.measure(format);
+    if (this.closed) return;
+    this.follower = await followRollouts(this.target, (b) => this.take(b), { ...this.opts.follow, format }, (e) => {
+      this.problem = e instanceof Error ? e.message : String(e);
+      this.changed();
+    });
+    void this.follower.ready.then(() => {
+      this.firstLookDone = true;
+      this.format ??= this.follower?.format ?? null;
+      this.watchLoading();
+    });
+  }
+
+  /** Sizes of what exists now: the loading progress is measured against them. */
+  private async measure(format: FormatName | undefined): Promise<void> {
+    if (!format) return;
+    try {
+      let total = 0;
+      for (const f of await sourceFiles(this.target, format)) {
+        const size = (await stat(f.path)).size;
+        this.sizes.set(f.path, size);
+        total += size;
+      }
+      this.bytesTotal = total;
+    } catch {
+      this.bytesTotal = null;
+    }
+  }
+
+  private take(b: FollowBatch): void {
+    if (this.closed) return;
+    this.lastBatch = Date.now();
+    for (const e of b.events) {
+      if (e.event !== 'truncated') continue;
+      this.set.dropFile(e.file);
+      this.readTo.delete(e.file);
+      this.pending.replaced = true;
+    }
+    const items: LoadedRecord[] = [];
+    for (const { record, loc } of b.records) {
+      items.push({ record, file: loc.file, line: loc.line });
+      const at = loc.offset ?? this.sizes.get(loc.file) ?? 0;
+      if (at > (this.readTo.get(loc.file) ?? 0)) this.readTo.set(loc.file, at);
+      if (!this.stepsInferred && record.meta?.step_inferred === true) this.stepsInferred = true;
+    }
+    this.set.append(items, b.badLines as BadLine[]);
+    const r = this.set.settle();
+    if (r.added > 0 || r.grew.length > 0) this.pending.grown = true;
+    if (r.reordered) this.pending.replaced = true;
+    for (const k of r.grew) this.pending.grew.add(k);
+    this.changed();
+  }
+
+  /** Schedules one update: at once if the last was long enough ago, else at the interval's end. */
+  private changed(): void {
+    this.dirty = true;
+    if (this.timer || this.closed) return;
+    const wait = Math.max(0, this.lastPost + this.intervalMs - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    this.timer = null;
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    this.lastPost = Date.now();
+    const u = this.pending;
+    this.pending = emptyUpdate();
+    this.onUpdate(u);
+  }
+
+  /** Ends `loading` once the first read is through (or went quiet), and says so. */
+  private watchLoading(): void {
+    if (this.closed || this.loadingDone) return;
+    const read = [...this.readTo.values()].reduce((a, b) => a + b, 0);
+    const caughtUp = this.bytesTotal !== null && read >= this.bytesTotal * 0.999;
+    if (caughtUp || Date.now() - this.lastBatch >= QUIET_MS) {
+      this.loadingDone = true;
+      this.changed();
+      return;
+    }
+    setTimeout(() => this.watchLoading(), 100).unref?.();
+  }
+
+  status(): LiveStatus {
+    const read = [...this.readTo.values()].reduce((a, b) => a + b, 0);
+    return {
+      mode: this.problem && !this.follower ? 'stopped' : (this.follower?.mode ?? 'watch'),
+      loading: !this.loadingDone,
+      bytesRead: this.bytesTotal === null ? read : Math.min(read, this.bytesTotal),
+      bytesTotal: this.bytesTotal,
+      problem: this.problem,
+    };
+  }
+
+  /** True once the first read finished. */
+  get loaded(): boolean {
+    return this.loadingDone && this.firstLookDone;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.follower?.close();
+  }
+}
+
+function emptyUpdate(): LiveUpdate {
+  return { replaced: false, grown: false, grew: new Set() };
+}

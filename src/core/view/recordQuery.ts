@@ -1,0 +1,135 @@
+/**
+ * The filter language of docs/query.md, evaluated over records held in memory (the viewer's
+ * RolloutSet) rather than over the byte index. One language, one meaning: every column reads
+ * the logged values exactly as the index does (float32 rewards, absent values match no
+ * comparison, `zero_variance` from logged totals, `length` in UTF-8 bytes), except `mismatch`,
+ * which here is known at once because the viewer scores every group anyway.
+ */
+import { completionText, type RolloutRecord } from '../schema/record';
+import { formatMatches } from '../chain/parse';
+import { FLAGS, NUMERIC_COLUMNS, parseQuery, QueryError, type NumericColumn, type QueryNode } from '../index/query';
+
+/** What a term may ask of one completion. */
+export interface QueryRecord {
+  record: RolloutRecord;
+  line: number;
+  groupKey: string;
+  /** The group has ≥ 2 members, each with a logged total, all equal. */
+  zeroVariance: boolean;
+  /** Logged rewards/total/advantage differ from the recomputed ones. */
+  mismatch: boolean;
+}
+
+/** The logged total: `reward`, else the sum of the logged per-function rewards. */
+export function loggedTotal(rec: RolloutRecord): number | undefined {
+  if (rec.reward !== undefined) return rec.reward;
+  // Summed in name order, as the index sums them, so float rounding agrees.
+  const names = Object.keys(rec.rewards ?? {}).sort();
+  return names.length ? names.reduce((sum, k) => sum + rec.rewards![k]!, 0) : undefined;
+}
+
+function numeric(r: QueryRecord, column: NumericColumn): number | undefined {
+  const rec = r.record;
+  switch (column) {
+    case 'step': return rec.step;
+    case 'index': return rec.index;
+    case 'line': return r.line;
+    case 'length': return Buffer.byteLength(completionText(rec));
+    case 'reward': return f32(loggedTotal(rec));
+    case 'advantage': return f32(rec.advantage);
+    default: return f32(rec.rewards?.[column.slice('reward.'.length)]);
+  }
+}
+
+const f32 = (x: number | undefined) => (x === undefined ? undefined : Math.fround(x));
+const FLOAT = new Set<string>(['reward', 'advantage']);
+
+function compare(v: number | undefined, op: string, literal: number): boolean {
+  if (v === undefined || Number.isNaN(v)) return false;
+  switch (op) {
+    case '<': return v < literal;
+    case '<=': return v <= literal;
+    case '>': return v > literal;
+    case '>=': return v >= literal;
+    case '==': return v === literal;
+    default: return v !== literal;
+  }
+}
+
+function textMatches(haystack: string, pattern: string | RegExp): boolean {
+  if (typeof pattern === 'string') return haystack.includes(pattern);
+  pattern.lastIndex = 0;
+  return pattern.test(haystack);
+}
+
+/** Whether one completion matches a parsed query. */
+export function matchesQuery(node: QueryNode, r: QueryRecord): boolean {
+  switch (node.kind) {
+    case 'and': return matchesQuery(node.left, r) && matchesQuery(node.right, r);
+    case 'or': return matchesQuery(node.left, r) || matchesQuery(node.right, r);
+    case 'not': return !matchesQuery(node.arg, r);
+    case 'compare': {
+      const float = FLOAT.has(node.column) || node.column.startsWith('reward.');
+      return compare(numeric(r, node.column), node.op, float ? Math.fround(node.value) : node.value);
+    }
+    case 'group': return (r.groupKey === node.key) === (node.op === '==');
+    case 'flag': {
+      const on = node.flag === 'format_ok' ? formatOk(r.record) : node.flag === 'zero_variance' ? r.zeroVariance : r.mismatch;
+      return on === node.want;
+    }
+    case 'text': {
+      const rec = r.record;
+      if (node.field !== 'prompt' && textMatches(completionText(rec), node.pattern)) return true;
+      return node.field !== 'completion' && textMatches(rec.prompt?.text ?? '', node.pattern);
+    }
+  }
+}
+
+const formatOk = (rec: RolloutRecord) => formatMatches(completionText(rec));
+
+/** How the viewer reads its filter text. */
+export type FilterText =
+  | { kind: 'none' }
+  | { kind: 'words'; needle: string }
+  | { kind: 'query'; node: QueryNode }
+  | { kind: 'error'; message: string; column: number };
+
+const QUERY_WORDS = new Set<string>([...NUMERIC_COLUMNS, ...FLAGS, 'group', 'text', 'completion', 'prompt', 'not', 'reward']);
+
+/**
+ * Text that parses as a query is one. Text that does not is a plain, case-insensitive search
+ * over prompt and completion, unless it reads as an attempt at a query (an operator, or a
+ * column or flag name first): then the parse error is the answer, with its column.
+ */
+export function readFilterText(text: string, rewardNames?: ReadonlySet<string>): FilterText {
+  const t = text.trim();
+  if (t === '') return { kind: 'none' };
+  try {
+    const node = parseQuery(t);
+    if (rewardNames) checkRewards(node, rewardNames);
+    return { kind: 'query', node };
+  } catch (e) {
+    if (!(e instanceof QueryError)) throw e;
+    const first = /^[A-Za-z_][A-Za-z0-9_]*/.exec(t)?.[0]?.toLowerCase() ?? '';
+    const looksLikeQuery = /[<>=~!()&|]/.test(t) || QUERY_WORDS.has(first) || first.startsWith('reward.');
+    // The column counts in the text as typed, leading blanks included.
+    const lead = text.length - text.trimStart().length;
+    if (looksLikeQuery || e.message.startsWith('no reward function')) return { kind: 'error', message: e.message, column: e.column + lead };
+    return { kind: 'words', needle: t.toLowerCase() };
+  }
+}
+
+/** A reward function nobody logged is a typo more often than not: say so, as the index does. */
+function checkRewards(node: QueryNode, names: ReadonlySet<string>): void {
+  if (node.kind === 'and' || node.kind === 'or') {
+    checkRewards(node.left, names);
+    checkRewards(node.right, names);
+  } else if (node.kind === 'not') checkRewards(node.arg, names);
+  else if (node.kind === 'compare' && node.column.startsWith('reward.')) {
+    const fn = node.column.slice('reward.'.length);
+    if (!names.has(fn)) {
+      const known = names.size ? [...names].sort().join(', ') : 'none logged yet';
+      throw new QueryError(`no reward function "${fn}" in these rollouts (logged: ${known})`, node.at + 'reward.'.length);
+    }
+  }
+}
