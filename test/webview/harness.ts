@@ -68,6 +68,11 @@ export interface HostData {
   badLines?: BadLine[];
   /** When false the test sends `init` itself (handshake checks). */
   autoInit?: boolean;
+  /**
+   * Answers messages in place of the in-memory list (a real core model behind the page, as in
+   * the live benchmark); returns false for messages it leaves to the harness.
+   */
+  host?: (m: WebviewMessage, session: ViewerSession) => Promise<boolean>;
 }
 
 export interface BrowserProblems {
@@ -273,6 +278,7 @@ export class ViewerSession {
   }
 
   private async answer(m: WebviewMessage): Promise<void> {
+    if (this.data.host && (await this.data.host(m, this))) return;
     switch (m.type) {
       case 'ready':
         if (this.data.autoInit !== false) await this.sendInit(m.state ?? EMPTY_STATE);

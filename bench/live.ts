@@ -1,0 +1,136 @@
+/**
+ * Live latency: a writer appends rollout lines to a file at a fixed rate (20 lines every 10 ms =
+ * 2,000 completions/s, each write one `write(2)` that may end mid-group), the real core follows
+ * it (`LiveRollouts`: follower + incremental RolloutSet + the viewer's coalescing), and node
+ * answers the real viewer bundle in headless Chromium as the extension host does (status +
+ * listChanged on each update, rows on request). In the page a MutationObserver on the toolbar's
+ * completion count stamps the frame that shows each new count; a write's latency is the time
+ * from its write to the first frame showing a count that includes it. The one clock is the
+ * wall clock both processes share (performance.timeOrigin + now()).
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LiveRollouts } from '../src/core/view/liveRollouts';
+import { BAD_LINES_SENT, LIVE_UPDATE_MS, type HostMessage, type WebviewMessage } from '../src/protocol/viewer';
+import { Harness, type ViewerSession } from '../test/webview/harness';
+import { benchLine, seededRandom } from './generate';
+import { percentile } from './webview';
+
+export interface LiveStats {
+  writes: number;
+  completions: number;
+  /** Completions per second actually written. */
+  rate: number;
+  p50: number;
+  p95: number;
+  max: number;
+  /** The host's coalescing interval in force (protocol LIVE_UPDATE_MS). */
+  intervalMs: number;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+export async function measureLive(seconds = 5, linesPerWrite = 20, everyMs = 10): Promise<LiveStats> {
+  const dir = mkdtempSync(join(tmpdir(), 'grpo-bench-live-'));
+  const file = join(dir, 'live.rollouts.jsonl');
+  const rnd = seededRandom(7);
+  let n = 0;
+  const fd = openSync(file, 'a');
+  const write = (lines: number): void => {
+    let s = '';
+    for (let i = 0; i < lines; i++) s += benchLine(n++, rnd) + '\n';
+    writeSync(fd, s);
+  };
+  write(64); // the format is detected from the first bytes
+  const harness = await Harness.start({});
+  let session: ViewerSession | null = null;
+  const send = (m: HostMessage): void => void session?.send(m).catch(() => undefined);
+  const live = new LiveRollouts(file, { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 3686400 }, (u) => {
+    const set = live.set;
+    send(status());
+    if (u.replaced || u.grown) send({ type: 'listChanged', total: set.filteredCount, grown: !u.replaced });
+  }, { intervalMs: LIVE_UPDATE_MS });
+  const status = (): Extract<HostMessage, { type: 'status' }> => ({
+    type: 'status',
+    source: { title: 'live.rollouts.jsonl', files: [file], format: live.format, stepsInferred: live.stepsInferred },
+    totalGroups: live.set.groups.length,
+    totalCompletions: live.set.completionCount,
+    badLines: live.set.badLines.slice(0, BAD_LINES_SENT),
+    badLineCount: live.set.badLines.length,
+    live: live.status(),
+  });
+  const host = async (m: WebviewMessage, s: ViewerSession): Promise<boolean> => {
+    if (m.type === 'ready') {
+      const st = status();
+      await s.send({
+        ...st, type: 'init', filterReading: { kind: 'none', message: null, column: null },
+        settings: { boxFrame: 'auto', variant: 'grounding', matching: 'seed' },
+        state: { selectedKey: null, filter: { text: '', flags: [], order: 'newest' }, scrollTop: 0, frame: null },
+      });
+      live.set.applyFilter({ text: '', flags: [], order: 'newest' });
+      return true;
+    }
+    if (m.type === 'requestRows') {
+      await s.send({ type: 'rows', requestId: m.requestId, start: m.start, total: live.set.filteredCount, rows: live.set.rows(m.start, Math.min(m.count, 500)) });
+      return true;
+    }
+    return true;
+  };
+  try {
+    await live.start();
+    session = await harness.open({ groups: [], details: {}, totalCompletions: 0, autoInit: false, host });
+    const counts = session.page.locator('[data-testid=counts]');
+    await counts.waitFor();
+    await counts.evaluate((el) => {
+      const w = window as unknown as { __seen: [number, number][] };
+      w.__seen = [];
+      const read = (): void => {
+        const m = /([\d,]+)\s+completions/.exec(el.textContent ?? '');
+        if (!m) return;
+        const c = Number(m[1]!.replace(/,/g, ''));
+        // The frame that shows the change: stamped in the next animation frame.
+        requestAnimationFrame(() => w.__seen.push([performance.timeOrigin + performance.now(), c]));
+      };
+      new MutationObserver(read).observe(el, { subtree: true, childList: true, characterData: true });
+      read();
+    });
+    const writes: [number, number][] = [];
+    const start = now();
+    let next = start;
+    while (now() - start < seconds * 1000) {
+      write(linesPerWrite);
+      writes.push([now(), n]);
+      next += everyMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - now())));
+    }
+    const elapsed = (now() - start) / 1000;
+    const seen = await (async () => {
+      const deadline = now() + 15_000;
+      for (;;) {
+        const s = await session!.page.evaluate(() => (window as unknown as { __seen: [number, number][] }).__seen);
+        if ((s.at(-1)?.[1] ?? 0) >= n || now() > deadline) return s;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const lat: number[] = [];
+    for (const [t, c] of writes) {
+      const hit = seen.find(([ts, count]) => count >= c && ts >= t);
+      lat.push(hit ? hit[0] - t : Number.POSITIVE_INFINITY);
+    }
+    const completions = n - 64;
+    return { writes: writes.length, completions, rate: completions / elapsed, p50: percentile(lat, 50), p95: percentile(lat, 95), max: Math.max(...lat), intervalMs: LIVE_UPDATE_MS };
+  } finally {
+    closeSync(fd);
+    await live.close();
+    await harness.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1]?.endsWith('live.ts')) {
+  measureLive().then((s) => console.log(JSON.stringify(s)), (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
