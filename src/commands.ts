@@ -78,6 +78,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (step === undefined) {
       const text = await vscode.window.showInputBox({
         title: 'Go to Step',
+        placeHolder: 'Step number',
         prompt: 'Selects the first group of this step in the list',
         validateInput: (t) => (/^\s*\d+\s*$/.test(t) ? null : 'A step number (0, 1, 2, …)'),
       });

@@ -155,7 +155,28 @@ function defineTests(root: Mocha.Suite): void {
     await vscode.window.tabGroups.close(tab);
     await rm(dir, { recursive: true, force: true });
   });
+
+  // Last on purpose: its viewer stays open, and test/vscode/viewer.e2e.test.ts then checks in the
+  // webview that the query is the filter and the list shows only step 1.
+  test('grpoStudio.showRolloutsAt(file, query) opens the viewer of the file with the query as its filter', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'grpo-show-at-'));
+    const file = join(dir, SHOW_AT_FILE);
+    const line = (step: number, k: number) => JSON.stringify({ v: 1, step, group: `${step}/0`, completion: `<think>t${k}</think> <answer>A</answer>`, reward: k }) + '\n';
+    await writeFile(file, [0, 1, 2].flatMap((step) => [0, 1].map((k) => line(step, k))).join(''));
+    await vscode.commands.executeCommand('grpoStudio.showRolloutsAt', file, SHOW_AT_QUERY);
+    const tab = await waitFor(`a viewer tab on ${SHOW_AT_FILE}`, () =>
+      allTabs().find((t) => isViewerTab(t) && t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === file));
+    assert.ok(tab.isActive, 'the viewer is the active tab');
+    // Again, with a Uri and another query: the same viewer is focused, no second tab.
+    await vscode.commands.executeCommand('grpoStudio.showRolloutsAt', vscode.Uri.file(file), SHOW_AT_QUERY);
+    const same = allTabs().filter((t) => isViewerTab(t) && t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === file);
+    assert.equal(same.length, 1, 'one viewer per file');
+  });
 }
+
+/** What the showRolloutsAt host test opens; the e2e test looks for it in the webview. */
+export const SHOW_AT_FILE = 'show-at.rollouts.jsonl';
+export const SHOW_AT_QUERY = 'step == 1';
 
 export async function runSuite(): Promise<SuiteResults> {
   const mocha = new Mocha({ ui: 'bdd', color: false, reporter: 'spec' });

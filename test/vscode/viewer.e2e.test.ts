@@ -17,6 +17,9 @@ import { GroupKeys } from '../../src/core/rollouts/groups';
 import { HOSTILE_FILE, HOSTILE_PAYLOADS, writeHostileRollouts } from '../fixtures/hostile';
 import { BAD_FILE, BAD_INPUT_EXPECTED, writeBadRollouts } from '../fixtures/bad-input';
 
+/** What the host suite's last test opens with grpoStudio.showRolloutsAt (test/extension-host/suite.ts). */
+const SHOW_AT_QUERY = 'step == 1';
+
 const VSIX = process.env.GRPO_STUDIO_VSIX ?? join(REPO_ROOT, 'grpo-studio.vsix');
 const HOST_SUITE = join(REPO_ROOT, 'out/test/host-suite.js');
 const SAMPLE_DIR = join(REPO_ROOT, 'dist/sample');
@@ -105,13 +108,26 @@ test('extension-host suite passes inside code-server (real vscode API)', { timeo
   // A copy, so this window's saved editors never reappear in the sample window below.
   const ws = join(scratch, 'host-suite-ws');
   cpSync(SAMPLE_DIR, ws, { recursive: true });
-  await inWindow('host-suite', ws, async () => {
+  await inWindow('host-suite', ws, async (wb) => {
     const raw = await waitUntil('the host suite results file', async () =>
       existsSync(hostResults) ? readFileSync(hostResults, 'utf8') : undefined, 120_000, 500);
     const r = JSON.parse(raw) as { passed: number; failed: number; failures: { title: string; error: string }[] };
     assert.deepEqual(r.failures, [], 'no failing host tests');
     assert.equal(r.failed, 0);
     assert.ok(r.passed >= 8, `host tests passed: ${r.passed}`);
+
+    // The suite's last test called grpoStudio.showRolloutsAt(file, 'step == 1') and left the viewer open.
+    const f = await wb.webviewFrame(async (fr) => {
+      const input = fr.locator('[data-testid="filter"] input');
+      return (await input.count()) === 1 && (await input.inputValue({ timeout: 1000 })) === SHOW_AT_QUERY;
+    });
+    const keys = await waitUntil('only step 1 listed', async () => {
+      const k = await byTestId(f, 'group-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-key')));
+      return k.length === 1 ? k : undefined;
+    }, 20_000);
+    assert.deepEqual(keys, ['1/0']);
+    assert.match(squash((await byTestId(f, 'counts').textContent()) ?? ''), /\b1 of 3 groups/);
+    assert.equal(squash((await byTestId(f, 'filter-kind').textContent()) ?? ''), 'query');
   });
 });
 

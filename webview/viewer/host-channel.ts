@@ -21,7 +21,11 @@ function asViewerState(x: unknown): ViewerState | null {
   if (typeof f.text !== 'string' || !Array.isArray(f.flags)) return null;
   return {
     selectedKey: typeof x.selectedKey === 'string' ? x.selectedKey : null,
-    filter: { text: f.text, flags: f.flags.filter((v): v is ViewerState['filter']['flags'][number] => typeof v === 'string') },
+    filter: {
+      text: f.text,
+      flags: f.flags.filter((v): v is ViewerState['filter']['flags'][number] => typeof v === 'string'),
+      ...(f.order === 'newest' || f.order === 'file' ? { order: f.order } : {}),
+    },
     scrollTop: typeof x.scrollTop === 'number' && Number.isFinite(x.scrollTop) ? Math.max(0, x.scrollTop) : 0,
     frame: typeof x.frame === 'string' ? (x.frame as ViewerState['frame']) : EMPTY_STATE.frame,
   };
