@@ -60,3 +60,26 @@ test('placeLabels stacks labels of boxes that share a corner instead of overlapp
   // A box at the top edge puts its label under the box.
   assert.deepEqual(placeLabels([{ text: 'a', x: 0, top: 5, bottom: 50 }], 1, 600)[0], { x: 2, y: 63 });
 });
+
+test('RowWindow.refresh keeps showing held rows, asks again for the pages in view, and ignores replies older than a page', () => {
+  const sent: [number, number, number][] = [];
+  const rows = new RowWindow((id, start, count) => sent.push([id, start, count]), 100);
+  rows.reset(300);
+  rows.ensure(0, 150);
+  rows.accept(1, 0, 300, Array.from({ length: 100 }, (_, i) => row(i)));
+  rows.accept(2, 100, 300, Array.from({ length: 100 }, (_, i) => row(100 + i)));
+  rows.ensure(0, 150);
+  assert.equal(sent.length, 2, 'cached: nothing asked');
+  rows.refresh(450);
+  assert.equal(rows.total, 450);
+  assert.equal(rows.get(5)?.key, 'k5', 'held rows still shown');
+  rows.ensure(0, 150);
+  assert.deepEqual(sent.slice(2), [[3, 0, 100], [4, 100, 100]], 'the window is asked again');
+  rows.accept(3, 0, 450, Array.from({ length: 100 }, (_, i) => ({ ...row(i), size: 5 })));
+  assert.equal(rows.get(5)?.size, 5);
+  // A reply from before the refresh arriving late does not overwrite newer rows.
+  rows.accept(1, 0, 450, Array.from({ length: 100 }, (_, i) => row(i)));
+  assert.equal(rows.get(5)?.size, 5);
+  rows.ensure(0, 150);
+  assert.equal(sent.length, 4, 'fresh pages are not asked again');
+});

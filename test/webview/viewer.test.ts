@@ -128,6 +128,51 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
     assert.equal(await s.page.locator('[data-testid=group-row][data-ordinal="10"]').count(), 0, 'rows scrolled away are gone');
   });
 
+  test('live: a grown list keeps scroll and selection, re-asks only its window; status, query errors and reveal show', async () => {
+    const data = hostData(2_000);
+    const s = await open(data);
+    await s.page.locator('[data-testid=group-row][data-key="0/0"]').waitFor();
+    await s.page.locator('[data-testid=group-list]').evaluate((el) => (el.scrollTop = 1_000 * 48));
+    await s.page.locator('[data-testid=group-row][data-ordinal="1000"]').waitFor();
+    const key = (await s.page.locator('[data-testid=group-row][data-ordinal="1002"]').getAttribute('data-key'))!;
+    await s.page.locator(`[data-testid=group-row][data-key="${key}"]`).click();
+    await s.waitFor((m) => m.type === 'selectGroup' && m.key === key);
+    const selected = key;
+    const asked = s.fromWebview.filter(isType('requestRows')).length;
+
+    // 500 groups arrive: the host says the list grew.
+    const more = groupRows(2_500).slice(2_000);
+    data.groups.push(...more);
+    await s.send({ type: 'listChanged', total: data.groups.length, grown: true });
+    await s.send({
+      type: 'status',
+      source: { title: 'r', files: ['/runs/demo/debug.log'], format: 'vlmr1', stepsInferred: true },
+      totalGroups: data.groups.length, totalCompletions: data.groups.length * 4, badLines: [], badLineCount: 0,
+      live: { mode: 'watch', loading: false, bytesRead: 10, bytesTotal: 10, problem: null },
+    });
+    await s.page.locator('[data-testid=live-status]', { hasText: 'following · 10,000 completions' }).waitFor();
+    await s.page.locator('[data-testid=steps-inferred]').waitFor();
+    assert.match(await s.page.locator('[data-testid=counts]').innerText(), /2,500\s+groups/);
+    const top = await s.page.locator('[data-testid=group-list]').evaluate((el) => el.scrollTop);
+    assert.equal(top, 1_000 * 48, 'the scroll position stayed');
+    assert.equal(await s.page.locator('[data-testid=group-row][aria-selected=true]').getAttribute('data-key'), selected, 'the selection stayed');
+    await s.waitFor((m) => m.type === 'requestRows' && s.fromWebview.filter(isType('requestRows')).length > asked);
+    await new Promise((r) => setTimeout(r, 200));
+    const again = s.fromWebview.filter(isType('requestRows')).slice(asked);
+    assert.ok(again.length >= 1 && again.length <= 2 && again.every((m) => m.start >= 900 && m.start < 1_100), `re-asked only the window: ${JSON.stringify(again)}`);
+    assert.equal(s.fromWebview.filter(isType('setFilter')).length, 0, 'growing is not a filter change');
+
+    // A query error from the host shows inline with its column; the list is left alone.
+    await s.send({ type: 'filterApplied', filter: { text: 'step >', flags: [] }, reading: { kind: 'error', message: 'expected a number after ">", got the end of the query (column 7)', column: 7 } });
+    const err = s.page.locator('[data-testid=filter-error]');
+    await err.waitFor();
+    assert.match(await err.innerText(), /column 7/);
+    assert.equal(await s.page.locator('[data-testid=filter] input').inputValue(), 'step >', 'a filter the host set shows in the field');
+    // Reveal (jump to step): scrolls to the row and selects it.
+    await s.send({ type: 'reveal', key: data.groups[2_400]!.key, ordinal: 2_400 });
+    await s.page.locator('[data-testid=group-row][data-ordinal="2400"][aria-selected=true]').waitFor();
+  });
+
   test('keyboard and palette commands move the selection', async () => {
     const s = await open(hostData(1000));
     await selectByClick(s, '0/0');
