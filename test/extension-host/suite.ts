@@ -10,7 +10,7 @@ import Mocha from 'mocha';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const EXTENSION_ID = 'grpo-studio.grpo-studio';
 const COMMAND_TITLES = [
@@ -152,6 +152,21 @@ function defineTests(root: Mocha.Suite): void {
     const tab = await waitFor('a viewer tab on plain.jsonl', () =>
       allTabs().find((t) => isViewerTab(t) && t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === plain));
     assert.ok(tab.isActive, 'the viewer on plain.jsonl is the active tab');
+    await vscode.window.tabGroups.close(tab);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('"Open Rollouts Folder…" with a verl folder of <step>.jsonl files opens a folder viewer', async () => {
+    const id = (contributes().commands ?? []).find((c) => c.title === 'Open Rollouts Folder…')?.command;
+    assert.ok(id, 'the command is contributed');
+    const dir = await mkdtemp(join(tmpdir(), 'grpo-verl-'));
+    const row = (step: number, k: number) => JSON.stringify({ input: `p${step}`, output: `<think>t</think> <answer>${k}</answer>`, gts: '1', score: k, step }) + '\n';
+    await writeFile(join(dir, '1.jsonl'), row(1, 0) + row(1, 1));
+    await writeFile(join(dir, '2.jsonl'), row(2, 0) + row(2, 1));
+    await vscode.commands.executeCommand(id, dir);
+    const tab = await waitFor('a folder viewer tab', () =>
+      allTabs().find((t) => isViewerTab(t) && t.input instanceof vscode.TabInputWebview && t.label.includes(basename(dir))));
+    assert.ok(tab.isActive, 'the folder viewer is the active tab');
     await vscode.window.tabGroups.close(tab);
     await rm(dir, { recursive: true, force: true });
   });

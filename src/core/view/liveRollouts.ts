@@ -6,7 +6,6 @@
  * nothing queues. Pure core: the host turns updates into webview messages.
  */
 import { stat } from 'node:fs/promises';
-import type { BadLine } from '../schema/record';
 import { detectFormat } from '../ingest/detect';
 import { followRollouts, type FollowBatch, type FollowOptions, type RolloutFollower } from '../ingest/follow';
 import { isDirectory } from '../ingest/files';
@@ -109,12 +108,13 @@ export class LiveRollouts {
     }
     const items: LoadedRecord[] = [];
     for (const { record, loc } of b.records) {
+      if (isVerdictFile(loc.file)) continue;
       items.push({ record, file: loc.file, line: loc.line });
       const at = loc.offset ?? this.sizes.get(loc.file) ?? 0;
       if (at > (this.readTo.get(loc.file) ?? 0)) this.readTo.set(loc.file, at);
       if (!this.stepsInferred && record.meta?.step_inferred === true) this.stepsInferred = true;
     }
-    this.set.append(items, b.badLines as BadLine[]);
+    this.set.append(items, b.badLines.filter((l) => !l.file || !isVerdictFile(l.file)));
     const r = this.set.settle();
     if (r.added > 0 || r.grew.length > 0) this.pending.grown = true;
     if (r.reordered) this.pending.replaced = true;
@@ -176,6 +176,9 @@ export class LiveRollouts {
     await this.follower?.close();
   }
 }
+
+/** The judge's `<rollouts>.verdicts.jsonl` sits beside the rollouts in a native folder: not rollouts. */
+const isVerdictFile = (file: string): boolean => file.endsWith('.verdicts.jsonl');
 
 function emptyUpdate(): LiveUpdate {
   return { replaced: false, grown: false, grew: new Set() };
