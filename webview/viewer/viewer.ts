@@ -45,8 +45,8 @@ export class GrpoViewer extends LitElement {
   private badLineCount = 0;
   private live: LiveStatus | null = null;
   private reading: FilterReading = { kind: 'none', message: null, column: null };
-  /** The filter text last sent to the host, to tell its echo from a filter the host set itself. */
-  private sentText = '';
+  /** Filter texts sent and not yet answered, to tell the host's echoes from a filter it set itself. */
+  private sentTexts: string[] = [];
   private scrollTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly rows = new RowWindow((requestId, start, count) => this.channel?.post({ type: 'requestRows', requestId, start, count }));
 
@@ -114,7 +114,7 @@ export class GrpoViewer extends LitElement {
   }
 
   private setFilter(filter: RowFilter): void {
-    this.sentText = filter.text;
+    this.sentTexts.push(filter.text);
     this.changeState({ filter, scrollTop: 0 });
     this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(true);
     this.channel?.post({ type: 'setFilter', filter });
@@ -135,7 +135,7 @@ export class GrpoViewer extends LitElement {
         this.badLineCount = m.badLineCount;
         this.live = m.live;
         this.reading = m.filterReading;
-        this.sentText = m.state.filter.text;
+        this.sentTexts = [];
         // The host applied the echoed filter; the first rows reply tells the filtered length.
         this.rows.reset(m.totalGroups);
         this.channel?.saveState(this.state);
@@ -167,9 +167,11 @@ export class GrpoViewer extends LitElement {
         break;
       case 'filterApplied':
         this.reading = m.reading;
-        // Our own filter echoed back changes nothing; a filter the host set (a command) is shown.
-        if (m.filter.text !== this.sentText) {
-          this.sentText = m.filter.text;
+        // Our own filter echoed back changes nothing (answers come in order); a filter the host
+        // set itself (a command) is shown in the field.
+        const echo = this.sentTexts.indexOf(m.filter.text);
+        if (echo >= 0) this.sentTexts.splice(0, echo + 1);
+        else {
           this.changeState({ filter: m.filter, scrollTop: 0 });
           this.child<GrpoGroupList>('grpo-group-list')?.listReplaced(true);
         }
