@@ -9,7 +9,7 @@ import { readRollouts } from '../../src/core/rollouts/read';
 import { randomFile, seededRandom } from './index-records';
 
 const OPTS: ScoreOptions = { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 12845056 };
-const FILTERS = ['', 'reward > 1', 'not zero_variance', 'text ~ "car"', 'left'];
+const FILTERS = ['', 'reward > 1', 'not zero_variance', 'text ~ "car"', 'left', 'step > 2 sort:reward desc', 'sort:length'];
 
 let dir = '';
 before(() => {

@@ -9,6 +9,7 @@ import { scoreIndex } from '../../src/core/index/score';
 import { parseQuery } from '../../src/core/index/query';
 import { RolloutSet, type ScoreOptions } from '../../src/core/view/rolloutSet';
 import { readFilterText } from '../../src/core/view/recordQuery';
+import { completionText } from '../../src/core/schema/record';
 import { pick, randomLine, seededRandom } from './index-records';
 
 // The index scores with the grounding variant's defaults; the viewer's options must equal them.
@@ -116,4 +117,45 @@ test('filter text: queries, plain words, and errors with their column that keep 
   assert.deepEqual(set.firstOfStep(2), { key: 'b', ordinal: 1 });
   assert.equal(set.ordinalOf('c'), 0);
   assert.equal(set.firstOfStep(1), undefined, 'step 1 is filtered out');
+});
+
+test('sort:<column> asc|desc orders groups by their matching completions\' values, absent last, ties in file order', async () => {
+  const rnd = seededRandom(12);
+  const lines: string[] = [];
+  for (let n = 0; lines.length < 600; n++) {
+    const l = randomLine(rnd, n);
+    if (l.kind === 'good') lines.push(l.text);
+  }
+  const path = join(dir, 'sort.jsonl');
+  writeFileSync(path, lines.join('\n') + '\n');
+  const set = await RolloutSet.load([path], OPTS);
+  const value = (i: number, column: string): number => {
+    const r = set.records[i]!.record;
+    const v = column === 'step' ? r.step : column === 'length' ? Buffer.byteLength(completionText(r))
+      : column === 'advantage' ? (r.advantage === undefined ? undefined : Math.fround(r.advantage))
+      : r.rewards?.[column.slice('reward.'.length)] === undefined ? undefined : Math.fround(r.rewards[column.slice('reward.'.length)]!);
+    return v ?? NaN;
+  };
+  for (const query of ['', 'step > 3', 'format_ok']) {
+    for (const column of ['step', 'length', 'advantage', 'reward.bbox']) {
+      for (const desc of [false, true]) {
+        const n = set.applyFilter({ text: `${query} sort:${column}${desc ? ' desc' : rnd() < 0.5 ? ' asc' : ''}`, flags: [] });
+        assert.equal(set.filterProblem, null);
+        const node = query ? parseQuery(query) : null;
+        const groups = set.groups.map((_, gi) => gi).filter((gi) => set.matchingMembers(gi, node).length > 0);
+        const key = (gi: number): number => {
+          const vs = set.matchingMembers(gi, node).map((i) => value(i, column)).filter((v) => !Number.isNaN(v));
+          return vs.length ? (desc ? Math.max(...vs) : Math.min(...vs)) : NaN;
+        };
+        const want = groups.sort((a, b) => {
+          const [x, y] = [key(a), key(b)];
+          if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? a - b : 1) : -1;
+          return x === y ? a - b : (x < y ? -1 : 1) * (desc ? -1 : 1);
+        }).map((gi) => set.groups[gi]!.key);
+        assert.deepEqual(set.rows(0, n).map((r) => r.key), want, `${query} sort:${column} ${desc ? 'desc' : 'asc'}`);
+        assert.equal(set.ordinalOf(want[3]!), 3);
+      }
+    }
+  }
+  assert.deepEqual(readFilterText('step > 1 sort:colour'), { kind: 'error', message: 'cannot sort by "colour" (sort by step, index, reward, advantage, length, line, reward.<name>) (column 15)', column: 15 });
 });

@@ -28,7 +28,8 @@ export function loggedTotal(rec: RolloutRecord): number | undefined {
   return names.length ? names.reduce((sum, k) => sum + rec.rewards![k]!, 0) : undefined;
 }
 
-function numeric(r: QueryRecord, column: NumericColumn): number | undefined {
+/** A numeric column's value for one completion, as queries compare it (undefined when absent). */
+export function columnValue(r: QueryRecord, column: NumericColumn): number | undefined {
   const rec = r.record;
   switch (column) {
     case 'step': return rec.step;
@@ -70,7 +71,7 @@ export function matchesQuery(node: QueryNode, r: QueryRecord): boolean {
     case 'not': return !matchesQuery(node.arg, r);
     case 'compare': {
       const float = FLOAT.has(node.column) || node.column.startsWith('reward.');
-      return compare(numeric(r, node.column), node.op, float ? Math.fround(node.value) : node.value);
+      return compare(columnValue(r, node.column), node.op, float ? Math.fround(node.value) : node.value);
     }
     case 'group': return (r.groupKey === node.key) === (node.op === '==');
     case 'flag': {
@@ -87,12 +88,31 @@ export function matchesQuery(node: QueryNode, r: QueryRecord): boolean {
 
 const formatOk = (rec: RolloutRecord) => formatMatches(completionText(rec));
 
+/** `sort:<column> [asc|desc]` at the end of the filter text: groups by their matching completions' value. */
+export interface SortSpec {
+  column: NumericColumn;
+  descending: boolean;
+}
+
 /** How the viewer reads its filter text. */
 export type FilterText =
-  | { kind: 'none' }
-  | { kind: 'words'; needle: string }
-  | { kind: 'query'; node: QueryNode }
+  | { kind: 'none'; sort?: SortSpec }
+  | { kind: 'words'; needle: string; sort?: SortSpec }
+  | { kind: 'query'; node: QueryNode; sort?: SortSpec }
   | { kind: 'error'; message: string; column: number };
+
+const SORT = /(?:^|\s)sort:([A-Za-z_][\w.-]*)(?:\s+(asc|desc))?\s*$/i;
+
+/** Splits a trailing sort clause off; an unknown column is an error at its column. */
+function readSort(text: string): { rest: string; sort?: SortSpec } | { message: string; column: number } {
+  const m = SORT.exec(text);
+  if (!m) return { rest: text };
+  const column = m[1]!;
+  if (!(NUMERIC_COLUMNS as readonly string[]).includes(column) && !/^reward\../.test(column)) {
+    return { message: `cannot sort by "${column}" (sort by ${[...NUMERIC_COLUMNS, 'reward.<name>'].join(', ')}) (column ${m.index + m[0].indexOf(':') + 2})`, column: m.index + m[0].indexOf(':') + 2 };
+  }
+  return { rest: text.slice(0, m.index), sort: { column: column as NumericColumn, descending: (m[2] ?? 'asc').toLowerCase() === 'desc' } };
+}
 
 const QUERY_WORDS = new Set<string>([...NUMERIC_COLUMNS, ...FLAGS, 'group', 'text', 'completion', 'prompt', 'not', 'reward']);
 
@@ -102,12 +122,16 @@ const QUERY_WORDS = new Set<string>([...NUMERIC_COLUMNS, ...FLAGS, 'group', 'tex
  * column or flag name first): then the parse error is the answer, with its column.
  */
 export function readFilterText(text: string, rewardNames?: ReadonlySet<string>): FilterText {
+  const s = readSort(text);
+  if ('message' in s) return { kind: 'error', message: s.message, column: s.column };
+  const sort = s.sort ? { sort: s.sort } : {};
+  text = s.rest;
   const t = text.trim();
-  if (t === '') return { kind: 'none' };
+  if (t === '') return { kind: 'none', ...sort };
   try {
     const node = parseQuery(t);
     if (rewardNames) checkRewards(node, rewardNames);
-    return { kind: 'query', node };
+    return { kind: 'query', node, ...sort };
   } catch (e) {
     if (!(e instanceof QueryError)) throw e;
     const first = /^[A-Za-z_][A-Za-z0-9_]*/.exec(t)?.[0]?.toLowerCase() ?? '';
@@ -115,7 +139,7 @@ export function readFilterText(text: string, rewardNames?: ReadonlySet<string>):
     // The column counts in the text as typed, leading blanks included.
     const lead = text.length - text.trimStart().length;
     if (looksLikeQuery || e.message.startsWith('no reward function')) return { kind: 'error', message: e.message, column: e.column + lead };
-    return { kind: 'words', needle: t.toLowerCase() };
+    return { kind: 'words', needle: t.toLowerCase(), ...sort };
   }
 }
 

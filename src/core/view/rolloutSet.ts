@@ -13,7 +13,7 @@ import { scoreRecord, isVariantName, type RecordScore } from '../rewards/variant
 import { groupAdvantages, loggedMismatches } from '../rewards/group';
 import type { QueryNode } from '../index/query';
 import type { GroupFlag, GroupRow, RowFilter } from '../../protocol/viewer';
-import { loggedTotal, matchesQuery, readFilterText, type FilterText, type QueryRecord } from './recordQuery';
+import { columnValue, loggedTotal, matchesQuery, readFilterText, type FilterText, type QueryRecord } from './recordQuery';
 
 export interface LoadedRecord {
   record: RolloutRecord;
@@ -82,6 +82,8 @@ export class RolloutSet {
   private scores: GroupScore[] = [];
   /** Ascending group indices that pass the filter. */
   private filtered: number[] = [];
+  /** With a `sort:` clause: `filtered` in sorted order (rebuilt when groups change). */
+  private sorted: number[] | null = null;
   private filter: RowFilter = { text: '', flags: [] };
   private reading: FilterText = { kind: 'none' };
   private readonly dirty = new Set<number>();
@@ -147,6 +149,7 @@ export class RolloutSet {
       }
     }
     this.settledGroups = this.groups.length;
+    if (this.reading.kind !== 'error' && this.reading.sort && touched.length) this.sortList();
     return { added: this.groups.length - before, grew, reordered };
   }
 
@@ -234,6 +237,7 @@ export class RolloutSet {
   ordinalOf(key: string): number {
     const g = this.byKey.get(key);
     if (g === undefined) return -1;
+    if (this.sorted) return this.sorted.indexOf(g);
     const at = lowerBound(this.filtered, g);
     if (this.filtered[at] !== g) return -1;
     return this.newestFirst ? this.filtered.length - 1 - at : at;
@@ -255,6 +259,7 @@ export class RolloutSet {
 
   private groupAt(ordinal: number): number | undefined {
     if (ordinal < 0 || ordinal >= this.filtered.length) return undefined;
+    if (this.sorted) return this.sorted[ordinal];
     return this.filtered[this.newestFirst ? this.filtered.length - 1 - ordinal : ordinal];
   }
 
@@ -284,6 +289,37 @@ export class RolloutSet {
   private refilter(): void {
     this.filtered = [];
     for (let g = 0; g < this.groups.length; g++) if (this.scores[g] && this.passes(g)) this.filtered.push(g);
+    this.sortList();
+  }
+
+  /**
+   * Orders the list by the sort clause: a group's key is its matching completions' largest value
+   * (descending) or smallest (ascending); groups without one go last; ties keep file order.
+   */
+  private sortList(): void {
+    const spec = this.reading.kind === 'error' ? undefined : this.reading.sort;
+    if (!spec) {
+      this.sorted = null;
+      return;
+    }
+    const keys = new Map<number, number>();
+    for (const gi of this.filtered) {
+      let best = NaN;
+      for (const i of this.matchingMembers(gi)) {
+        const k = this.groups[gi]!.members.indexOf(i);
+        const v = columnValue(this.queryRecord(gi, i, k), spec.column);
+        if (v === undefined || Number.isNaN(v)) continue;
+        if (Number.isNaN(best) || (spec.descending ? v > best : v < best)) best = v;
+      }
+      keys.set(gi, best);
+    }
+    const sign = spec.descending ? -1 : 1;
+    this.sorted = [...this.filtered].sort((a, b) => {
+      const x = keys.get(a)!;
+      const y = keys.get(b)!;
+      if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? a - b : 1) : -1;
+      return x === y ? a - b : (x < y ? -1 : 1) * sign;
+    });
   }
 
   private passes(gi: number): boolean {
