@@ -188,7 +188,7 @@ export class GrpoToolbar extends LitElement {
     css`
       :host { display: block; border-bottom: 1px solid var(--vscode-panel-border, #2b2b2b); }
       .bar { display: flex; align-items: center; gap: 10px; padding: 6px 10px; flex-wrap: wrap; }
-      .filter { flex: 1 1 260px; max-width: 420px; }
+      .filter { flex: 1 1 300px; max-width: 560px; }
       .lead { padding-left: 4px; opacity: 0.8; }
       .flags { display: flex; gap: 4px; flex-wrap: wrap; }
       .flag {
