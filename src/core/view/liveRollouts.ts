@@ -28,8 +28,12 @@ export interface LiveOptions {
   follow?: FollowOptions;
 }
 
-/** How long without a batch, once the first look is done, before the initial read counts as finished. */
-const QUIET_MS = 1000;
+/**
+ * How long without a batch, once the first look is done, before the initial read counts as
+ * finished although its last bytes gave no record (bad lines, a block still held). Counted from
+ * the end of the last batch's work: parsing and scoring a big batch can take a second on its own.
+ */
+const QUIET_MS = 3000;
 
 export class LiveRollouts {
   readonly set: RolloutSet;
@@ -116,6 +120,7 @@ export class LiveRollouts {
     }
     this.set.append(items, b.badLines.filter((l) => !l.file || !isVerdictFile(l.file)));
     const r = this.set.settle();
+    this.lastBatch = Date.now();
     if (r.added > 0 || r.grew.length > 0) this.pending.grown = true;
     if (r.reordered) this.pending.replaced = true;
     for (const k of r.grew) this.pending.grew.add(k);
