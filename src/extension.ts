@@ -10,6 +10,7 @@ import { registerCommands } from './commands';
 import { log, logError } from './log';
 import { runHostSuiteIfRequested } from './hostSuite';
 import { registerTraining } from './training/register';
+import { registerModelDownload } from './localModelDownload';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   try {
@@ -23,6 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       ...registerCommands({ extensionUri: context.extensionUri, viewers, sources }),
       onConfigChange(() => void viewers.recomputeAll()),
       ...registerTraining(context),
+      registerModelDownload(context),
     );
     await runHostSuiteIfRequested(context);
   } catch (e) {
