@@ -28,6 +28,11 @@ test('scrollWindow past the cap: top, middle and bottom reach rows 0, the middle
   assert.equal(mid.first, Math.floor((total * ROW_HEIGHT - view) / 2 / ROW_HEIGHT));
   // And the inverse lands back on the same scrollTop.
   assert.ok(Math.abs(scrollTopForVirtual(total, mid.offset, view) - maxScroll / 2) < 1e-6);
+  // Rows sit on whole pixels at any scrollTop (fractional offsets repaint every row each frame).
+  for (let i = 0; i < 1000; i++) {
+    const top = (i * 7919.37) % maxScroll;
+    assert.ok(Number.isInteger(scrollWindow(total, top, view).offset), `offset at scrollTop ${top}`);
+  }
 });
 
 test('RowWindow asks once per missing page, drops stale replies after a reset', () => {

@@ -30,7 +30,8 @@ export function scrollWindow(total: number, scrollTop: number, viewport: number)
   const maxScroll = Math.max(0, height - viewport);
   const maxVirtual = Math.max(0, full - viewport);
   const top = Math.min(Math.max(0, scrollTop), maxScroll);
-  const virtualTop = maxScroll > 0 ? (top / maxScroll) * maxVirtual : 0;
+  // Whole pixels: rows at fractional offsets are re-rasterized every frame (software paint x2-3).
+  const virtualTop = maxScroll > 0 ? Math.round((top / maxScroll) * maxVirtual) : 0;
   const first = Math.floor(virtualTop / ROW_HEIGHT);
   const last = Math.min(total - 1, Math.floor((virtualTop + viewport - 1) / ROW_HEIGHT));
   return { height, first, last, offset: virtualTop };
