@@ -128,6 +128,24 @@ export async function measureLive(seconds = 5, linesPerWrite = 20, everyMs = 10)
   }
 }
 
+/**
+ * Opening a file in the viewer's model (follower + RolloutSet: every record parsed and scored):
+ * the time until 100 groups can be listed, and until the whole file is read.
+ */
+export async function measureViewerOpen(file: string): Promise<{ firstRowsMs: number; loadedMs: number; completions: number }> {
+  const t0 = performance.now();
+  let first = 0;
+  return new Promise((done, fail) => {
+    const live: LiveRollouts = new LiveRollouts(file, { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 3686400 }, () => {
+      if (!first && live.set.filteredCount >= 100) first = performance.now() - t0;
+      if (!live.loaded) return;
+      const loadedMs = performance.now() - t0;
+      void live.close().then(() => done({ firstRowsMs: first, loadedMs, completions: live.set.completionCount }));
+    }, { intervalMs: LIVE_UPDATE_MS });
+    live.start().catch(fail);
+  });
+}
+
 if (process.argv[1]?.endsWith('live.ts')) {
   measureLive().then((s) => console.log(JSON.stringify(s)), (e: unknown) => {
     console.error(e);

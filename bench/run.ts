@@ -14,7 +14,7 @@ import { runQuery } from '../src/core/index/filter';
 import { benchJudgeThroughput, benchTable } from '../src/core/judge/bench';
 import { generateBenchFile } from './generate';
 import { measureScroll, type FrameStats } from './webview';
-import { measureLive, type LiveStats } from './live';
+import { measureLive, measureViewerOpen, type LiveStats } from './live';
 
 const ROOT = resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -124,6 +124,8 @@ async function main(): Promise<void> {
   const ms = { json: median(t.json), index: median(t.index), python: hasPython ? median(t.python) : NaN, jq: hasJq ? median(t.jq) : NaN };
 
   const firstRowsMs = median([await firstRows(), await firstRows(), await firstRows()]);
+  log('viewer model open (follower + parse + score)…');
+  const viewerOpen = await measureViewerOpen(file);
   const mem = idx.memoryBytes();
 
   const filterQuery = 'reward.bbox < 0.3 and step > 100';
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
     `| python3 json.loads per line | ${hasPython ? `${f(ms.python)} ms → index ×${f(ms.python / ms.index, 2)}` : 'python3 missing'} | ≥ 3× |`,
     `| jq -c . | ${hasJq ? `${f(ms.jq)} ms → index ×${f(ms.jq / ms.index, 2)}` : 'jq missing'} | ≥ 5× |`,
     `| first 100 rows, cold open (records read back) | ${f(firstRowsMs, 1)} ms | ≤ 300 ms |`,
+    `| viewer open: first 100 groups listed / whole file read and scored | ${f(viewerOpen.firstRowsMs)} ms / ${f(viewerOpen.loadedMs)} ms (${viewerOpen.completions.toLocaleString()} completions) | ≤ 300 ms first rows |`,
     `| index memory | ${f(mem.perCompletion, 1)} bytes/completion (${f(mem.total / 1e6, 1)} MB) | ≤ 64 |`,
     `| filter \`${filterQuery}\` | ${f(filterMs, 2)} ms over ${idx.count.toLocaleString()} rows (${filterHits} hits)${quick ? `; ${f(filter1m, 1)} ms at 1M extrapolated ×${f(1_000_000 / idx.count, 0)} (linear scan)` : ''} | ≤ 20 ms at 1M |`,
     ...searches.map((s) => `| search \`${s.q}\` | ${f(s.ms)} ms (${s.hits} hits), ${f(gb / (s.ms / 1000), 2)} GB/s | 1 GB ≤ 1.5 s (≥ 0.67 GB/s) |`),
@@ -199,6 +202,8 @@ async function main(): Promise<void> {
     index_vs_python: round(ms.python / ms.index),
     index_vs_jq: round(ms.jq / ms.index),
     first_rows_ms: round(firstRowsMs, 1),
+    viewer_first_rows_ms: round(viewerOpen.firstRowsMs, 0),
+    viewer_open_ms: round(viewerOpen.loadedMs, 0),
     bytes_per_completion: round(mem.perCompletion, 1),
     filter_ms_1m: round(filter1m, 2),
     search_gbps: round(searchGbps, 3),

@@ -44,6 +44,8 @@ export class TextCursor implements FileCursor {
   private lastGrowth = 0;
   private rotatedAt: number | null = null;
   private readonly buf: Buffer;
+  /** Passes that stopped at their byte limit: each limit doubles from one chunk up to `passBytes`. */
+  private longPasses = 0;
 
   constructor(
     readonly path: string,
@@ -136,7 +138,13 @@ export class TextCursor implements FileCursor {
       total += bytesRead;
       const keep = Math.min(TAIL_BYTES, this.position);
       this.tail = bytesRead >= keep ? Buffer.from(chunk.subarray(bytesRead - keep)) : Buffer.concat([this.tail, chunk]).subarray(-keep);
-      if (total >= this.timing.passBytes) return { bytes: total, more: true };
+      // The first pass of a big file is one chunk, so its first records are handed over (and
+      // shown) within milliseconds; later passes double up to passBytes, keeping batches few.
+      const limit = Math.min(this.timing.passBytes, this.timing.chunkBytes * 2 ** Math.min(this.longPasses, 20));
+      if (total >= limit) {
+        this.longPasses++;
+        return { bytes: total, more: true };
+      }
     }
     return { bytes: total, more: false };
   }
