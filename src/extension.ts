@@ -11,6 +11,7 @@ import { log, logError } from './log';
 import { runHostSuiteIfRequested } from './hostSuite';
 import { registerTraining } from './training/register';
 import { registerModelDownload } from './localModelDownload';
+import { registerAlignmentDashboard } from './judge/dashboard';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   try {
@@ -25,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       onConfigChange(() => void viewers.recomputeAll()),
       ...registerTraining(context),
       registerModelDownload(context),
+      ...registerAlignmentDashboard(context.extensionUri, viewers),
     );
     await runHostSuiteIfRequested(context);
   } catch (e) {

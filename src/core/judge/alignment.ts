@@ -6,8 +6,10 @@
  * holds, so the same function serves a cache written by the CLI, the editor or an older prompt.
  */
 import { basename } from 'node:path';
+import { readRollouts } from '../rollouts/read';
 import { accuracyReward, scaleUpAccuracyReward } from '../rewards/seed';
 import { completionText, type RolloutRecord } from '../schema/record';
+import { VerdictCache, cachePathFor } from './cache';
 import { JUDGE_TIERS, MISALIGNMENT_TYPES, verdictKey, type JudgeItem, type JudgeTier, type JudgeVerdict, type MisalignmentType } from './verdict';
 
 /** One completion as the table reads it. */
@@ -236,4 +238,29 @@ export function alignmentMarkdown(rows: readonly AlignmentRow[], opts: { scope?:
     lines.push(`| ${cell(name)} | ${reasoning} | ${pct(r.accuracy)} | ${pct(r.alignment)} | ${r.judged} | ${r.misaligned} (${types}) |`);
   }
   return lines.join('\n') + '\n';
+}
+
+export interface FilesAlignment {
+  rows: AlignmentRow[];
+  completions: number;
+  /** Verdicts found in the caches (`<file>.verdicts.jsonl`) beside the files. */
+  verdicts: number;
+  /** `file:line: error` for lines that are not records or not verdicts. */
+  problems: string[];
+}
+
+/** Reads rollout files and the verdict cache beside each (never writing one) into the table. */
+export async function alignmentOfFiles(files: readonly string[]): Promise<FilesAlignment> {
+  const items: AlignmentItem[] = [];
+  const verdicts: JudgeVerdict[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const read = await readRollouts(file, (rec, loc) => items.push(alignmentItem(rec, file, { line: loc.line })));
+    for (const b of read.badLines) problems.push(`${file}:${b.line}: ${b.error}`);
+    const cache = VerdictCache.open(cachePathFor(file));
+    for (const line of cache.skippedLines) problems.push(`${cache.path}:${line}: not a verdict`);
+    verdicts.push(...cache.verdicts());
+  }
+  const lookup = new VerdictLookup(verdicts);
+  return { rows: alignmentRows(items, lookup), completions: items.length, verdicts: lookup.size, problems };
 }

@@ -1,0 +1,206 @@
+/**
+ * The Alignment dashboard: the seed's table (accuracy, alignment %, misalignment types,
+ * agreement between tiers) per run, checkpoint and step, for one rollout file or folder and the
+ * verdict caches beside its files. One panel; it follows the caches (a judge run from the editor
+ * or the CLI appends to them) and re-reads when they change. The webview speaks first (`ready`);
+ * it is rebuilt each time it is shown, so every `ready` gets the table again.
+ */
+import { readdirSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { basename, join } from 'node:path';
+import * as vscode from 'vscode';
+import { alignmentMarkdown, alignmentOfFiles } from '../core/judge/alignment';
+import { cachePathFor } from '../core/judge/cache';
+import { isAlignmentWebviewMessage, type AlignmentHostMessage, type AlignmentView } from '../protocol/alignment';
+import { makeNonce } from '../viewer/html';
+import type { Viewers } from '../viewer/viewers';
+import { log } from '../log';
+import { dashboardHtml } from './dashboardHtml';
+
+export const ALIGNMENT_VIEW_TYPE = 'grpoStudio.alignment';
+const CACHE_POLL_MS = 1000;
+
+interface Shown {
+  target: string;
+  files: string[];
+}
+
+/** A file, or the rollout files of a folder (its `.jsonl` files, verdict caches excluded). */
+function filesOf(target: string): string[] {
+  if (!statSync(target).isDirectory()) return [target];
+  return readdirSync(target)
+    .filter((n) => n.endsWith('.jsonl') && !n.endsWith('.verdicts.jsonl'))
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+    .map((n) => join(target, n));
+}
+
+export class AlignmentDashboard implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private shown: Shown | undefined;
+  private ready = false;
+  private watched: string[] = [];
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri, onDidJudge?: vscode.Event<string>) {
+    if (onDidJudge) this.disposables.push(onDidJudge((file) => {
+      if (this.shown?.files.includes(file) || this.shown?.target === file) this.scheduleRefresh();
+    }));
+  }
+
+  get current(): Shown | undefined {
+    return this.shown;
+  }
+
+  show(target: string, files: readonly string[] = filesOf(target)): void {
+    this.shown = { target, files: [...files] };
+    this.watch();
+    if (!this.panel) {
+      const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+      const panel = vscode.window.createWebviewPanel(ALIGNMENT_VIEW_TYPE, `Alignment: ${basename(target)}`, vscode.ViewColumn.Beside, {
+        enableScripts: true,
+        localResourceRoots: [dist],
+      });
+      this.attach(panel);
+      return;
+    }
+    this.panel.title = `Alignment: ${basename(target)}`;
+    this.panel.reveal();
+    void this.send();
+  }
+
+  /** The table as Markdown: one row per run / checkpoint (the seed's shape), then one per step. */
+  async markdown(target: string, files: readonly string[] = filesOf(target)): Promise<string> {
+    const a = await alignmentOfFiles(files);
+    const models = alignmentMarkdown(a.rows);
+    const steps = a.rows.some((r) => r.scope === 'step') ? `\n### Per step\n\n${alignmentMarkdown(a.rows, { scope: 'step' })}` : '';
+    return `## Alignment: ${basename(target)}\n\n${models}${steps}\n${a.completions} completions, ${a.verdicts} verdicts. Alignment = 100 − misaligned % of the judged completions; accuracy is the seeds' accuracy reward.\n`;
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'grpo-studio.svg');
+    panel.webview.html = dashboardHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'alignment.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'alignment.css')).toString(),
+    });
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (!isAlignmentWebviewMessage(m)) {
+          log().warn('alignment: ignored a malformed message from the webview');
+          return;
+        }
+        if (m.type === 'ready') {
+          this.ready = true;
+          void this.send();
+        } else void vscode.commands.executeCommand('grpoStudio.exportAlignmentTable', this.shown?.target);
+      }),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.ready = false;
+        this.unwatch();
+        for (const d of this.panelDisposables.splice(0)) d.dispose();
+      }),
+    );
+  }
+
+  /** Polls the caches (cheap: one stat per file per second), so CLI runs show up too. */
+  private watch(): void {
+    this.unwatch();
+    this.watched = this.shown?.files.map(cachePathFor) ?? [];
+    for (const p of this.watched) watchFile(p, { interval: CACHE_POLL_MS, persistent: false }, () => this.scheduleRefresh());
+  }
+
+  private unwatch(): void {
+    for (const p of this.watched) unwatchFile(p);
+    this.watched = [];
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.send();
+    }, 200);
+  }
+
+  private post(m: AlignmentHostMessage): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  private async send(): Promise<void> {
+    const shown = this.shown;
+    if (!shown || !this.panel || !this.ready) return;
+    this.post({ type: 'loading', target: shown.target });
+    try {
+      const a = await alignmentOfFiles(shown.files);
+      if (shown !== this.shown) return;
+      const view: AlignmentView = { target: shown.target, files: shown.files.length, completions: a.completions, verdicts: a.verdicts, rows: a.rows, problems: a.problems.slice(0, 50) };
+      this.post({ type: 'show', view });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      log().error(`alignment: cannot read ${shown.target}: ${message}`);
+      this.post({ type: 'error', target: shown.target, message });
+    }
+  }
+
+  dispose(): void {
+    this.unwatch();
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.panel?.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** A command argument: a Uri, a path, or nothing (then the focused viewer's file, else a picker). */
+async function targetOf(arg: unknown, viewers: Viewers | undefined, dashboard: AlignmentDashboard): Promise<Shown | undefined> {
+  if (arg instanceof vscode.Uri) return { target: arg.fsPath, files: filesOf(arg.fsPath) };
+  if (typeof arg === 'string' && arg !== '') return { target: arg, files: filesOf(arg) };
+  const v = viewers?.focused;
+  if (v) return { target: v.target, files: [...v.files] };
+  if (dashboard.current) return dashboard.current;
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, openLabel: 'Show Alignment', filters: { 'Rollout files': ['jsonl'] } });
+  const p = picked?.[0]?.fsPath;
+  return p ? { target: p, files: filesOf(p) } : undefined;
+}
+
+/**
+ * "Show Alignment Dashboard" and "Export Alignment Table as Markdown". `onDidJudge` (a judge
+ * run finished a file) refreshes the panel at once; the cache polling covers everything else.
+ */
+export function registerAlignmentDashboard(extensionUri: vscode.Uri, viewers?: Viewers, onDidJudge?: vscode.Event<string>): vscode.Disposable[] {
+  const dashboard = new AlignmentDashboard(extensionUri, onDidJudge);
+  const guarded = <T>(fn: (t: Shown) => Promise<T>) => async (arg?: unknown): Promise<T | undefined> => {
+    let t: Shown | undefined;
+    try {
+      t = await targetOf(arg, viewers, dashboard);
+      if (!t) return undefined;
+      return await fn(t);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      log().error(`alignment: ${message}`);
+      void vscode.window.showErrorMessage(`Alignment: ${message}`);
+      return undefined;
+    }
+  };
+  return [
+    dashboard,
+    vscode.commands.registerCommand('grpoStudio.showAlignmentDashboard', guarded(async (t) => dashboard.show(t.target, t.files))),
+    vscode.commands.registerCommand(
+      'grpoStudio.exportAlignmentTable',
+      guarded(async (t) => {
+        const content = await dashboard.markdown(t.target, t.files);
+        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+        await vscode.window.showTextDocument(doc, { preview: false });
+        return content;
+      }),
+    ),
+  ];
+}
