@@ -1,5 +1,7 @@
 /** One typed reader for the extension's settings, re-read when they change. */
+import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { JUDGE_POLICIES, type JudgePolicy } from './core/judge/cascade';
 import type { BoxFrameSetting } from './protocol/viewer';
 
 export interface StudioConfig {
@@ -34,4 +36,35 @@ export function onConfigChange(listener: (c: StudioConfig) => void): vscode.Disp
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('grpoStudio')) listener(readConfig());
   });
+}
+
+/** The judge's settings (`grpoStudio.judge.*`). The API key is not one: it lives in SecretStorage. */
+export interface JudgeConfig {
+  policy: JudgePolicy;
+  baseUrl: string;
+  model: string;
+  concurrency: number;
+  timeoutMs: number;
+  /** Absolute folder of the local ONNX model, or '' when unset. */
+  localModelPath: string;
+  /** Absolute path of a prompt template file, or '' for the built-in prompt. */
+  promptTemplate: string;
+}
+
+export function readJudgeConfig(): JudgeConfig {
+  const c = vscode.workspace.getConfiguration('grpoStudio.judge');
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  const expand = (p: string | undefined) => (p ?? '').trim().replace(/\$\{workspaceFolder\}/g, folder);
+  const absolute = (p: string) => (p === '' || isAbsolute(p) ? p : resolve(folder, p));
+  const policy = c.get<string>('policy', 'rules');
+  const positive = (n: number | undefined, d: number) => (typeof n === 'number' && n > 0 ? n : d);
+  return {
+    policy: (JUDGE_POLICIES as readonly string[]).includes(policy) ? (policy as JudgePolicy) : 'rules',
+    baseUrl: c.get<string>('baseUrl', '').trim() || 'https://api.openai.com/v1',
+    model: c.get<string>('model', '').trim() || 'gpt-4o-mini',
+    concurrency: Math.floor(positive(c.get<number>('concurrency'), 8)),
+    timeoutMs: Math.round(positive(c.get<number>('timeoutSeconds'), 60) * 1000),
+    localModelPath: absolute(expand(c.get<string>('localModelPath'))),
+    promptTemplate: absolute(expand(c.get<string>('promptTemplate'))),
+  };
 }

@@ -11,11 +11,14 @@ import { log, logError } from './log';
 import { runHostSuiteIfRequested } from './hostSuite';
 import { registerTraining } from './training/register';
 import { registerModelDownload } from './localModelDownload';
+import { registerRunOverview } from './overview/register';
 import { registerAlignmentDashboard } from './judge/dashboard';
+import { createJudgeService, registerJudge } from './judge/register';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   try {
-    const viewers = new Viewers({ extensionUri: context.extensionUri, config: readConfig });
+    const judge = createJudgeService(context);
+    const viewers = new Viewers({ extensionUri: context.extensionUri, config: readConfig, verdicts: { lookup: judge.verdicts.lookup, onDidJudge: judge.onDidJudge } });
     const sources = new RolloutSourcesTree();
     context.subscriptions.push(
       log(),
@@ -26,6 +29,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       onConfigChange(() => void viewers.recomputeAll()),
       ...registerTraining(context),
       registerModelDownload(context),
+      ...registerRunOverview(context.extensionUri, viewers),
+      ...registerJudge(context, judge, viewers),
       ...registerAlignmentDashboard(context.extensionUri, viewers),
     );
     await runHostSuiteIfRequested(context);

@@ -16,8 +16,9 @@ import type { BoxFrame, BadLine } from '../core/schema/record';
 import type { ChainToken } from '../core/chain/types';
 
 export type BoxFrameSetting = 'auto' | BoxFrame;
-export type GroupFlag = 'zero_variance' | 'format_failure' | 'reward_mismatch' | 'bad_boxes';
-export const GROUP_FLAGS: readonly GroupFlag[] = ['zero_variance', 'format_failure', 'reward_mismatch', 'bad_boxes'];
+/** `misaligned`: a judge found a completion whose reasoning does not support its answer. */
+export type GroupFlag = 'zero_variance' | 'format_failure' | 'reward_mismatch' | 'bad_boxes' | 'misaligned';
+export const GROUP_FLAGS: readonly GroupFlag[] = ['zero_variance', 'format_failure', 'reward_mismatch', 'bad_boxes', 'misaligned'];
 
 export interface ViewerSettings {
   boxFrame: BoxFrameSetting;
@@ -95,6 +96,19 @@ export interface DrawBox {
   outside: boolean;
 }
 
+/**
+ * The judge's verdict on a completion (docs/judge.md), from the verdict cache beside its file.
+ * `why` is judge output: hostile text, shown as text only. `failed`: the last try could not
+ * judge it (not cached), with the reason; then `aligns`/`type` are null and `why` is empty.
+ */
+export interface VerdictView {
+  aligns: boolean | null;
+  type: string | null;
+  why: string;
+  tier: string;
+  failed?: string;
+}
+
 /** A logged value next to our recomputed one. */
 export interface ValuePair {
   name: string;
@@ -119,6 +133,8 @@ export interface CompletionView {
   words: number;
   formatOk: boolean;
   violations: string[];
+  /** Null when no judge has seen this completion. */
+  verdict: VerdictView | null;
 }
 
 export interface FrameInfo {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LiveRollouts, type LiveUpdate } from '../core/view/liveRollouts';
 import { buildGroupDetail, type DetailOptions } from '../core/view/groupDetail';
-import type { RolloutSet } from '../core/view/rolloutSet';
+import type { LoadedRecord, RolloutSet, RecordVerdicts } from '../core/view/rolloutSet';
 import {
   BAD_LINES_SENT, EMPTY_STATE, LIVE_UPDATE_MS, isWebviewMessage,
   type BoxFrameSetting, type FilterReading, type HostMessage, type SourceInfo, type ViewerState, type WebviewMessage,
@@ -23,7 +23,12 @@ import { logError, log } from '../log';
 export interface ViewerContext {
   extensionUri: vscode.Uri;
   config(): StudioConfig;
+  /** The judge's verdicts, and news of a run (a file's cache grew). */
+  verdicts?: { lookup: RecordVerdicts; onDidJudge: vscode.Event<string> };
 }
+
+/** What a judge command asks a viewer for. */
+export type JudgeScope = 'group' | 'step' | 'filtered';
 
 export class ViewerConnection implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
@@ -61,6 +66,13 @@ export class ViewerConnection implements vscode.Disposable {
       title: panel.title,
     });
     this.live = new LiveRollouts(ViewerConnection.targetOf(files), this.options(), (u) => this.onLive(u), { intervalMs: LIVE_UPDATE_MS });
+    const verdicts = ctx.verdicts;
+    if (verdicts) {
+      this.live.set.setVerdicts(verdicts.lookup);
+      this.disposables.push(verdicts.onDidJudge((file) => {
+        if (this.set.records.some((r) => r.file === file)) void this.refreshVerdicts().catch((e) => logError('viewer', e));
+      }));
+    }
     const started = Date.now();
     this.live.start().catch((e: unknown) => {
       logError('viewer', e);
@@ -257,6 +269,35 @@ export class ViewerConnection implements vscode.Disposable {
     set.rescore(this.options());
     this.post({ type: 'listChanged', total: set.filteredCount, grown: false });
     if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
+  }
+
+  /** A judge run wrote verdicts: look them up again, re-flag every group, show the selected one anew. */
+  async refreshVerdicts(): Promise<void> {
+    if (this.ctx.verdicts) this.set.setVerdicts(this.ctx.verdicts.lookup);
+    await this.recompute();
+  }
+
+  /**
+   * The records a judge command covers: the selected group, every group of its step, or every
+   * group in the filtered list. A string says why there are none.
+   */
+  recordsFor(scope: JudgeScope): { records: LoadedRecord[]; label: string } | string {
+    const set = this.set;
+    const sel = this.state.selectedKey === null ? undefined : set.groupIndex(this.state.selectedKey);
+    const name = path.basename(this.target);
+    const pick = (groups: number[]) => groups.flatMap((g) => set.groups[g]!.members.map((i) => set.records[i]!));
+    if (scope === 'filtered') {
+      const groups: number[] = [];
+      for (let o = 0; o < set.filteredCount; o++) groups.push(set.groupIndex(set.keyAt(o)!)!);
+      if (groups.length === 0) return 'The filtered list is empty.';
+      return { records: pick(groups), label: `${groups.length} filtered group${groups.length === 1 ? '' : 's'} of ${name}` };
+    }
+    if (sel === undefined) return 'Select a group in the viewer first.';
+    const group = set.groups[sel]!;
+    if (scope === 'group') return { records: pick([sel]), label: `group ${group.key} of ${name}` };
+    const step = group.step;
+    const groups = set.groups.flatMap((g, i) => (g.step === step ? [i] : []));
+    return { records: pick(groups), label: `${step === null ? 'the groups without a step' : `step ${step}`} of ${name} (${groups.length} group${groups.length === 1 ? '' : 's'})` };
   }
 
   /** Opens the selected group's first record in the text editor. */

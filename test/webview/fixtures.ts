@@ -99,6 +99,11 @@ function completion(k: number, hostile: boolean): CompletionView {
     words: text.split(/\s+/).filter(Boolean).length,
     formatOk: k !== 2,
     violations: k === 2 ? ['text outside <think>/<answer>: "stray words"'] : [],
+    // 0 aligned, 1 misaligned (its reason hostile in the hostile group), 2 failed, 3 never judged.
+    verdict: k === 0 ? { aligns: true, type: null, why: 'The reasoning concludes D.', tier: 'rules' }
+      : k === 1 ? { aligns: false, type: 'contradiction', why: hostile ? `Says ${HOSTILE.img} then ${HOSTILE.script}` : 'The reasoning concludes C, the answer is D.', tier: 'llm' }
+      : k === 2 ? { aligns: null, type: null, why: '', tier: 'llm', failed: 'HTTP 500 after 4 attempts' }
+      : null,
   };
 }
 

@@ -312,6 +312,8 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
     assert.equal(prompt, `Which option? ${HOSTILE.img} ${HOSTILE.script} ${HOSTILE.js} ${HOSTILE.svg}`);
     const chain0 = await s.page.locator('[data-testid=completion]').nth(0).locator('[data-testid=chain]').evaluate((el) => el.textContent ?? '');
     assert.ok(chain0.includes(HOSTILE.script) && chain0.includes(HOSTILE.img));
+    const why = await s.page.locator('[data-testid=completion]').nth(1).locator('[data-testid=verdict-why]').evaluate((el) => el.textContent);
+    assert.equal(why, `Says ${HOSTILE.img} then ${HOSTILE.script}`, 'judge reason shown as text');
     const labels = await s.page.locator('svg[data-testid=overlay] text').allTextContents();
     assert.ok(labels.some((l) => l.includes(HOSTILE.img)), 'box label shown as text');
     assert.ok(labels.some((l) => l.includes(HOSTILE.svg)), 'gold label shown as text');

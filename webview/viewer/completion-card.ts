@@ -3,7 +3,7 @@
  * recomputed, mismatches marked), length, format verdict, and the reasoning chain.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { CompletionView, ValuePair } from '../../src/protocol/viewer';
+import type { CompletionView, ValuePair, VerdictView } from '../../src/protocol/viewer';
 import { emit, type BoxRef } from './events';
 import { base, codiconLink, colourClass, icon, num } from './theme';
 import './chain-view';
@@ -53,7 +53,20 @@ export class GrpoCompletion extends LitElement {
           : html`<span class="bad" data-testid="format-bad">${icon('error')} format: ${v.violations.length} ${v.violations.length === 1 ? 'violation' : 'violations'}</span>`}
       </div>
       ${v.formatOk || v.violations.length === 0 ? nothing : html`<ul class="violations">${v.violations.map((m) => html`<li>${m}</li>`)}</ul>`}
+      ${v.verdict ? this.renderVerdict(v.verdict) : nothing}
       <grpo-chain class=${colourClass(this.position)} .tokens=${v.tokens} .images=${v.images} .completion=${v.index} .hover=${this.hover}></grpo-chain>`;
+  }
+
+  /** The judge's verdict: a badge, then its reason (judge output: text bindings only). */
+  private renderVerdict(j: VerdictView) {
+    const [cls, glyph, word] = j.failed !== undefined ? ['failed', 'error', 'not judged']
+      : j.aligns === true ? ['aligned', 'pass', 'aligned']
+      : j.aligns === false ? ['misaligned', 'debug-disconnect', `misaligned${j.type ? ` · ${j.type.replace(/_/g, ' ')}` : ''}`]
+      : ['uncertain', 'question', 'uncertain'];
+    return html`<div class="verdict ${cls}" data-testid="verdict" data-verdict=${cls}>
+      <span class="badge" data-testid="verdict-badge" title=${j.tier ? `Judged by the ${j.tier} tier` : 'Judge'}>${icon(glyph)} ${word}${j.tier ? html` <span class="tier">${j.tier}</span>` : nothing}</span>
+      <span class="why" data-testid="verdict-why">${j.failed ?? j.why}</span>
+    </div>`;
   }
 
   private renderPair(p: ValuePair, kind?: 'total' | 'advantage') {
@@ -91,6 +104,13 @@ export class GrpoCompletion extends LitElement {
       .ok { color: var(--vscode-testing-iconPassed, #73c991); }
       .bad { color: var(--vscode-errorForeground, #f85149); }
       .violations { margin: -4px 0 0; padding-left: 18px; font-size: 12px; color: var(--vscode-errorForeground, #f85149); }
+      .verdict { display: flex; gap: 8px; align-items: baseline; font-size: 12px; }
+      .verdict .badge { flex: none; padding: 0 6px; border-radius: 8px; border: 1px solid currentColor; white-space: nowrap; }
+      .verdict .tier { opacity: 0.75; font-size: 11px; }
+      .verdict .why { overflow-wrap: anywhere; color: var(--vscode-foreground, #ccc); }
+      .verdict.aligned .badge { color: var(--vscode-testing-iconPassed, #73c991); }
+      .verdict.misaligned .badge { color: var(--vscode-errorForeground, #f85149); }
+      .verdict.failed .badge, .verdict.uncertain .badge { color: var(--vscode-descriptionForeground, #9d9d9d); }
       grpo-chain { border-top: 1px solid var(--vscode-widget-border, rgba(128, 128, 128, 0.18)); padding-top: 8px; }
     `,
   ];

@@ -61,6 +61,7 @@ export const FLAG_LABELS = {
   format_failure: { label: 'Format failure', icon: 'warning' },
   reward_mismatch: { label: 'Reward mismatch', icon: 'diff' },
   bad_boxes: { label: 'Bad boxes', icon: 'screen-normal' },
+  misaligned: { label: 'Misaligned', icon: 'debug-disconnect' },
 } as const;
 
 // Inline styles go through `.style=${text}` (a CSSOM write, which the CSP allows) and never

@@ -1,17 +1,13 @@
 /** `grpo-studio judge <file>`: does each completion's reasoning support its own answer? */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BatchLlmJudge } from '../../core/judge/batch';
 import { VerdictCache, cachePathFor } from '../../core/judge/cache';
-import { JUDGE_POLICIES, judgeCompletions, summarize, tiersOf, type CascadeJudges, type JudgePolicy, type JudgedCompletion } from '../../core/judge/cascade';
+import { JUDGE_POLICIES, judgeCompletions, tiersOf, type JudgePolicy, type JudgedCompletion } from '../../core/judge/cascade';
 import { prepare } from '../../core/judge/input';
-import { LlmJudge } from '../../core/judge/llm';
-import { LocalJudge } from '../../core/judge/local/judge';
-import { RulesJudge } from '../../core/judge/rules';
+import { judgeItemOf, judgeTotals, openJudges, type OpenJudges } from '../../core/judge/session';
 import { verdictKey, type JudgeItem } from '../../core/judge/verdict';
 import { GroupKeys } from '../../core/rollouts/groups';
 import { readRollouts } from '../../core/rollouts/read';
-import { completionText } from '../../core/schema/record';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
 
 const HELP = `usage: grpo-studio judge <file> [--tier rules|local|llm|cascade] [--model M] [--base-url URL]
@@ -133,7 +129,7 @@ export const command: Command = {
     const keys = new GroupKeys();
     try {
       const summary = await readRollouts(file, (rec, loc) => {
-        items.push({ completion: completionText(rec), question: rec.prompt?.text ?? '', line: loc.line, group: keys.keyOf(rec) });
+        items.push(judgeItemOf(rec, { line: loc.line, group: keys.keyOf(rec) }));
       });
       for (const b of summary.badLines) io.err(`${opts.file}:${b.line}: ${b.error}\n`);
     } catch (e) {
@@ -143,17 +139,15 @@ export const command: Command = {
 
     const cache = VerdictCache.open(opts.cache ? resolve(io.cwd, opts.cache) : cachePathFor(file));
     if (cache.skippedLines.length > 0) io.err(`grpo-studio judge: skipped ${cache.skippedLines.length} unreadable line(s) in ${cache.path}\n`);
-    const judges: CascadeJudges = {};
-    let llm: LlmJudge | undefined;
-    let local: LocalJudge | undefined;
+    let opened: OpenJudges | undefined;
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);
     try {
-      if (tiers.includes('rules')) judges.rules = new RulesJudge();
-      if (tiers.includes('local')) judges.local = local = await LocalJudge.open({ dir: resolve(io.cwd, opts.localModel!) });
-      if (tiers.includes('llm')) {
-        llm = new LlmJudge({
+      opened = await openJudges({
+        policy: opts.policy,
+        ...(opts.localModel ? { localModelDir: resolve(io.cwd, opts.localModel) } : {}),
+        llm: {
           baseURL,
           model: opts.model,
           apiKey: apiKey ?? 'no-key',
@@ -161,8 +155,11 @@ export const command: Command = {
           timeoutMs: opts.timeoutMs,
           ...(template ? { template } : {}),
           ...(opts.price ? { prices: { [opts.model]: opts.price } } : {}),
-        });
-        judges.llm = opts.batch ? new BatchLlmJudge(llm, { pollMs: 10_000, onStatus: (s, id) => io.err(`batch ${id}: ${s}\n`) }) : llm;
+          ...(opts.batch ? { batch: { pollMs: 10_000, onStatus: (s: string, id: string) => io.err(`batch ${id}: ${s}\n`) } } : {}),
+        },
+      });
+      const { judges, llm } = opened;
+      if (llm) {
         // Upper bound: every completion with an answer that the cache cannot already answer.
         const uncached = items.map(prepare).filter((s) => s.hasAnswer && !cache.get(verdictKey(s, 'llm', llm!.model, llm!.promptHash)));
         const e = llm.estimate(uncached);
@@ -170,15 +167,8 @@ export const command: Command = {
       }
 
       const results = await judgeCompletions(items, opts.policy, judges, { cache, signal: controller.signal, onJudged: (r) => io.out(outputLine(r) + '\n') });
-      const s = summarize(results);
-      const used = llm?.actual();
-      const summary = {
-        ...s,
-        calls: llm?.requests ?? 0,
-        prompt_tokens: used?.promptTokens ?? 0,
-        completion_tokens: used?.completionTokens ?? 0,
-        dollars: used?.dollars ?? null,
-      };
+      const summary = judgeTotals(results, llm);
+      const s = summary;
       if (opts.json) io.out(JSON.stringify(summary) + '\n');
       else {
         io.err(`judged ${s.judged}: ${s.aligned} aligned, ${s.misaligned} misaligned, ${s.unparseable} unparseable; ${s.failed} failed; ${s.cached} from cache\n`);
@@ -191,7 +181,7 @@ export const command: Command = {
     } finally {
       process.off('SIGINT', onSigint);
       cache.close();
-      await local?.close();
+      await opened?.close();
     }
   },
 };

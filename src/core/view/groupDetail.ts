@@ -80,6 +80,7 @@ export async function buildGroupDetail(
       words: text.split(/\s+/).filter(Boolean).length,
       formatOk: chain.formatOk,
       violations: chain.violations,
+      verdict: set.verdictAt(group.members[k]!),
     });
   }
 

@@ -12,7 +12,7 @@ import { GroupKeys } from '../rollouts/groups';
 import { scoreRecord, isVariantName, type RecordScore } from '../rewards/variants';
 import { groupAdvantages, loggedMismatches } from '../rewards/group';
 import type { QueryNode } from '../index/query';
-import type { GroupFlag, GroupRow, RowFilter } from '../../protocol/viewer';
+import type { GroupFlag, GroupRow, RowFilter, VerdictView } from '../../protocol/viewer';
 import { columnValue, loggedTotal, matchesQuery, readFilterText, type FilterText, type QueryRecord } from './recordQuery';
 
 export interface LoadedRecord {
@@ -71,6 +71,9 @@ export interface FilterProblem {
 
 const SNIPPET = 120;
 
+/** The judge's verdict on a record, if any (the host reads the verdict caches). */
+export type RecordVerdicts = (l: LoadedRecord) => VerdictView | null;
+
 export class RolloutSet {
   readonly records: LoadedRecord[] = [];
   readonly badLines: BadLine[] = [];
@@ -91,6 +94,9 @@ export class RolloutSet {
   private settledGroups = 0;
   /** The last filter text that failed, and why; null when the filter in use is the one asked for. */
   filterProblem: FilterProblem | null = null;
+  private verdictLookup: RecordVerdicts | null = null;
+  /** Per record: its verdict once looked up (undefined: not yet). */
+  private verdictMemo: (VerdictView | null | undefined)[] = [];
 
   constructor(readonly files: string[], private options: ScoreOptions) {}
 
@@ -164,11 +170,29 @@ export class RolloutSet {
     this.byKey = new Map();
     this.keys = new GroupKeys();
     this.scores = [];
+    this.verdictMemo = [];
     this.filtered = [];
     this.dirty.clear();
     this.settledGroups = 0;
     this.append(kept, bad);
     this.settle();
+  }
+
+  /**
+   * Where verdicts come from; call again after a judge ran (forgets what was looked up). Takes
+   * effect at the next `rescore` (every group) or `settle` (new groups).
+   */
+  setVerdicts(lookup: RecordVerdicts | null): void {
+    this.verdictLookup = lookup;
+    this.verdictMemo = [];
+  }
+
+  /** The verdict on `records[i]`, or null. */
+  verdictAt(i: number): VerdictView | null {
+    if (!this.verdictLookup) return null;
+    let v = this.verdictMemo[i];
+    if (v === undefined) v = this.verdictMemo[i] = this.verdictLookup(this.records[i]!);
+    return v;
   }
 
   /** Recomputes every record's rewards and every group's advantages, flags and spread. */
@@ -198,6 +222,7 @@ export class RolloutSet {
     if (members.some((m) => m.rewards.format === 0)) flags.push('format_failure');
     if (mismatched.includes(true)) flags.push('reward_mismatch');
     if (recs.some((r, k) => outsideImage(r, members[k]!))) flags.push('bad_boxes');
+    if (g.members.some((i) => this.verdictAt(i)?.aligns === false)) flags.push('misaligned');
     const totals = members.map((m) => m.reward);
     const logged = recs.map(loggedTotal);
     return {

@@ -1,0 +1,149 @@
+/**
+ * Judges rollout records from the extension: the settings pick the policy and tiers, the key
+ * comes from SecretStorage, progress is a cancellable notification whose token aborts the core
+ * (the cache keeps every verdict already made), and the totals are shown after. Each judged file
+ * fires `onDidJudge` so its viewers show the new verdicts.
+ */
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { VerdictCache, cachePathFor } from '../core/judge/cache';
+import { judgeCompletions, tiersOf, type JudgedCompletion } from '../core/judge/cascade';
+import { judgeItemOf, judgeTotals, openJudges, totalsLine, type JudgeTotals, type OpenJudges } from '../core/judge/session';
+import { readRollouts } from '../core/rollouts/read';
+import { GroupKeys } from '../core/rollouts/groups';
+import type { LoadedRecord } from '../core/view/rolloutSet';
+import { readJudgeConfig } from '../config';
+import { log } from '../log';
+import type { JudgeApiKey } from './apiKey';
+import { VerdictStore } from './verdictStore';
+
+export const SET_KEY_COMMAND = 'grpoStudio.setJudgeApiKey';
+const DOWNLOAD_MODEL_COMMAND = 'grpoStudio.downloadLocalJudgeModel';
+
+export interface JudgeRunResult extends JudgeTotals {
+  cancelled: boolean;
+}
+
+export class JudgeService implements vscode.Disposable {
+  readonly verdicts = new VerdictStore();
+  private readonly emitter = new vscode.EventEmitter<string>();
+  /** Fires with each rollout file whose verdict cache a run wrote to. */
+  readonly onDidJudge = this.emitter.event;
+
+  constructor(private readonly key: JudgeApiKey) {}
+
+  /** Reads a rollout file through the core and judges every record in it. */
+  async judgeFile(file: string): Promise<JudgeRunResult | undefined> {
+    const records: LoadedRecord[] = [];
+    const summary = await readRollouts(file, (record, loc) => records.push({ record, file, line: loc.line }));
+    for (const b of summary.badLines) log().warn(`${file}:${b.line}: ${b.error}`);
+    return this.judge(records, vscode.workspace.asRelativePath(file));
+  }
+
+  /**
+   * Judges `records` (any files) under the configured policy. Returns the totals, or undefined
+   * when the run could not start (a missing key or model: the user is told why and how to fix it).
+   */
+  async judge(records: readonly LoadedRecord[], what: string): Promise<JudgeRunResult | undefined> {
+    if (records.length === 0) {
+      void vscode.window.showInformationMessage(`Nothing to judge in ${what}.`);
+      return undefined;
+    }
+    const cfg = readJudgeConfig();
+    const tiers = tiersOf(cfg.policy);
+    let apiKey: string | undefined;
+    if (tiers.includes('llm')) {
+      apiKey = await this.key.get();
+      if (!apiKey) {
+        const pick = await vscode.window.showErrorMessage(
+          `The judge policy '${cfg.policy}' uses an LLM, and no judge API key is set. Run “GRPO Studio: Set Judge API Key…” first (the key is kept in secret storage).`,
+          'Set Judge API Key…',
+        );
+        if (pick) await vscode.commands.executeCommand(SET_KEY_COMMAND);
+        return undefined;
+      }
+    }
+    if (tiers.includes('local') && !cfg.localModelPath) {
+      const pick = await vscode.window.showErrorMessage(
+        `The judge policy '${cfg.policy}' uses the local model, and grpoStudio.judge.localModelPath is empty.`,
+        'Download Local Judge Model…',
+      );
+      if (pick) await vscode.commands.executeCommand(DOWNLOAD_MODEL_COMMAND);
+      return undefined;
+    }
+    let template: string | undefined;
+    if (cfg.promptTemplate) {
+      try {
+        template = await readFile(cfg.promptTemplate, 'utf8');
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Cannot read the judge prompt template ${cfg.promptTemplate} (grpoStudio.judge.promptTemplate): ${(e as Error).message}`);
+        return undefined;
+      }
+    }
+
+    const byFile = new Map<string, LoadedRecord[]>();
+    for (const r of records) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r]);
+
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Judging ${what} (${cfg.policy})`, cancellable: true },
+      async (progress, token) => {
+        const ctl = new AbortController();
+        const sub = token.onCancellationRequested(() => ctl.abort());
+        const all: JudgedCompletion[] = [];
+        let opened: OpenJudges | undefined;
+        try {
+          opened = await openJudges({
+            policy: cfg.policy,
+            ...(cfg.localModelPath ? { localModelDir: cfg.localModelPath } : {}),
+            ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}) } } : {}),
+          });
+          const total = records.length;
+          let done = 0;
+          for (const [file, recs] of byFile) {
+            if (ctl.signal.aborted) break;
+            const keys = new GroupKeys();
+            const items = recs.map((l) => judgeItemOf(l.record, { line: l.line, group: keys.keyOf(l.record) }));
+            const cache = VerdictCache.open(cachePathFor(file));
+            let results: JudgedCompletion[];
+            try {
+              results = await judgeCompletions(items, cfg.policy, opened.judges, {
+                cache,
+                signal: ctl.signal,
+                onJudged: () => {
+                  done++;
+                  progress.report({ increment: 100 / total, message: `${done} of ${total}` });
+                },
+              });
+            } finally {
+              cache.close();
+            }
+            all.push(...results);
+            const failures = new Map<number, { reason: string; tier: string }>();
+            for (const r of results) if (!r.verdict && r.item.line !== undefined) failures.set(r.item.line, { reason: r.failure ?? 'not judged', tier: r.trail.at(-1)?.tier ?? tiers.at(-1)! });
+            this.verdicts.judged(file, failures, results.filter((r) => r.verdict).map((r) => r.item.line!));
+            this.emitter.fire(file);
+          }
+          const totals: JudgeRunResult = { ...judgeTotals(all, opened.llm), cancelled: ctl.signal.aborted };
+          const line = `${totals.cancelled ? 'Cancelled: ' : ''}${totalsLine(totals)}.`;
+          log().info(`judge ${what} (${cfg.policy}): ${line}`);
+          const firstFailure = all.find((r) => !r.verdict)?.failure;
+          if (totals.failed > 0 && !totals.cancelled) void vscode.window.showWarningMessage(`${line} First failure: ${firstFailure}`);
+          else void vscode.window.showInformationMessage(line);
+          return totals;
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          log().error(`judge ${what}: ${msg}`);
+          void vscode.window.showErrorMessage(`Judging ${what} failed: ${msg}`);
+          return undefined;
+        } finally {
+          sub.dispose();
+          await opened?.close();
+        }
+      },
+    );
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
