@@ -15,6 +15,7 @@ const builds = [
   { ...common, entryPoints: { 'nli-worker': 'src/core/judge/local/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['onnxruntime-node'] },
   { ...common, entryPoints: { viewer: 'webview/viewer/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
   { ...common, entryPoints: { runs: 'webview/runs/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
+  { ...common, entryPoints: { overview: 'webview/overview/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
   { ...common, entryPoints: { alignment: 'webview/alignment/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
 ];
 

@@ -31,7 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       registerModelDownload(context),
       ...registerRunOverview(context.extensionUri, viewers),
       ...registerJudge(context, judge, viewers),
-      ...registerAlignmentDashboard(context.extensionUri, viewers),
+      ...registerAlignmentDashboard(context.extensionUri, viewers, judge.onDidJudge),
     );
     await runHostSuiteIfRequested(context);
   } catch (e) {

@@ -1,0 +1,169 @@
+/**
+ * The Run Overview: per-step charts of one rollout source (a file or a folder in any trainer
+ * format), following it live. One panel per source; asking again reveals it. The webview speaks
+ * first (`ready`) and is rebuilt each time it is shown (no retainContextWhenHidden), so every
+ * `ready` gets everything so far; in between, only the steps that changed are posted, at most
+ * about 4 times a second (LiveOverview coalesces). A panel left open is restored after a reload.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { makeNonce } from '../viewer/html';
+import { LiveOverview, type OverviewUpdate } from '../core/overview/liveOverview';
+import { REWARD_VARIANTS } from '../core/rewards/variants';
+import { isOverviewWebviewMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus } from '../protocol/overview';
+import { readConfig, type StudioConfig } from '../config';
+import { log, logError } from '../log';
+import { overviewHtml } from './html';
+
+export const OVERVIEW_VIEW_TYPE = 'grpoStudio.runOverview';
+
+class OverviewPanel implements vscode.Disposable {
+  private live: LiveOverview;
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly target: string,
+    extensionUri: vscode.Uri,
+    onDispose: () => void,
+  ) {
+    const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    panel.title = `Run Overview: ${path.basename(target)}`;
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'dist', 'media', 'grpo-studio.svg');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    panel.webview.html = overviewHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'overview.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'overview.css')).toString(),
+    });
+    this.live = this.follow(readConfig());
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (!isOverviewWebviewMessage(m)) {
+          log().warn('run overview: ignored a malformed message from the webview');
+          return;
+        }
+        if (m.type === 'ready') {
+          this.ready = true;
+          this.post(this.showMessage(this.live.snapshot()));
+        } else {
+          void this.openStep(m.step);
+        }
+      }),
+      // Hidden: the page is gone until shown again, when it says `ready` anew.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        onDispose();
+        this.dispose();
+      }),
+    );
+  }
+
+  private follow(config: StudioConfig): LiveOverview {
+    const options = { variant: config.rewardVariant, matching: config.boxMatching, minPixels: config.minPixels, maxPixels: config.maxPixels };
+    const live = new LiveOverview(this.target, options, (u) => this.update(live, u));
+    live.start().catch((e) => logError(`run overview: cannot follow ${this.target}`, e));
+    return live;
+  }
+
+  /** Settings changed (reward variant, matching, pixels): recount from the start. */
+  async rescore(config: StudioConfig): Promise<void> {
+    const old = this.live;
+    this.live = this.follow(config);
+    await old.close();
+  }
+
+  private update(live: LiveOverview, u: OverviewUpdate): void {
+    if (live !== this.live) return;
+    this.post(u.reset ? this.showMessage(u) : { type: 'steps', steps: u.steps, status: status(u) });
+  }
+
+  private showMessage(u: OverviewUpdate): OverviewHostMessage {
+    const variant = this.live.overview.variant;
+    const source: OverviewSource = {
+      target: this.target,
+      name: path.basename(this.target),
+      format: this.live.format,
+      variant,
+      rewards: [...REWARD_VARIANTS[variant].rewards],
+    };
+    return { type: 'show', source, steps: u.steps, status: status(u) };
+  }
+
+  private async openStep(step: number): Promise<void> {
+    try {
+      await vscode.commands.executeCommand('grpoStudio.showRolloutsAt', this.target, `step == ${step}`);
+    } catch (e) {
+      logError(`run overview: cannot open step ${step} of ${this.target}`, e);
+      void vscode.window.showErrorMessage(`Cannot open step ${step}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private post(m: OverviewHostMessage): void {
+    if (this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  dispose(): void {
+    void this.live.close();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function status(u: OverviewUpdate): OverviewStatus {
+  return { unstepped: u.unstepped, loggedNames: u.loggedNames, stepsInferred: u.stepsInferred, reading: u.reading, problem: u.problem };
+}
+
+/** Every open overview, by source path. */
+export class RunOverviews implements vscode.Disposable {
+  private readonly open = new Map<string, OverviewPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(OVERVIEW_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const target = isObj(state) && typeof state.target === 'string' ? state.target : undefined;
+          if (target) this.attach(panel, target);
+          else panel.dispose();
+        },
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('grpoStudio')) return;
+        const config = readConfig();
+        for (const p of this.open.values()) void p.rescore(config);
+      }),
+    );
+  }
+
+  /** Opens (or reveals) the overview of `target`, a file or folder path. */
+  show(target: string): void {
+    const key = path.resolve(target);
+    const existing = this.open.get(key);
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(OVERVIEW_VIEW_TYPE, 'Run Overview', vscode.ViewColumn.Active, { enableScripts: true });
+    this.attach(panel, key);
+  }
+
+  private attach(panel: vscode.WebviewPanel, target: string): void {
+    const key = path.resolve(target);
+    this.open.get(key)?.panel.dispose();
+    const p: OverviewPanel = new OverviewPanel(panel, key, this.extensionUri, () => {
+      if (this.open.get(key) === p) this.open.delete(key);
+    });
+    this.open.set(key, p);
+  }
+
+  dispose(): void {
+    for (const p of this.open.values()) p.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
