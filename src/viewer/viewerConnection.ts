@@ -90,7 +90,12 @@ export class ViewerConnection implements vscode.Disposable {
           this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
         });
       }),
-      panel.onDidChangeViewState(() => this.changeEmitter.fire(this)),
+      panel.onDidChangeViewState(() => {
+        // Hidden, the page is gone (no retainContextWhenHidden) and messages to it are dropped:
+        // what is asked meanwhile (a filter from the run overview) waits for its next `ready`.
+        if (!panel.visible) this.ready = false;
+        this.changeEmitter.fire(this);
+      }),
       this.changeEmitter,
     );
   }
