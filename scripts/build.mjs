@@ -1,7 +1,7 @@
 // Builds the three bundles: the extension host (CommonJS, `vscode` external), the CLI (Node),
 // and one browser bundle per webview. `--production` minifies; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -22,6 +22,23 @@ const builds = [
 mkdirSync('dist/webview/codicons', { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/codicons/${f}`);
 if (existsSync('media')) cpSync('media', 'dist/media', { recursive: true });
+
+// The local judge's ONNX runtime cannot be bundled (a native addon): the packaged extension
+// carries it in dist/node_modules, where dist/nli-worker.js finds it first — its JavaScript and
+// the CPU binaries of the platform this runs on only (a VSIX per platform, like `vsce --target`).
+if (production) {
+  const ort = 'dist/node_modules';
+  rmSync(ort, { recursive: true, force: true });
+  const js = (src) => !/\.(map|d\.ts|ts)$/.test(src);
+  const bin = `bin/napi-v6/${process.platform}/${process.arch}`;
+  if (!existsSync(`node_modules/onnxruntime-node/${bin}`)) throw new Error(`onnxruntime-node has no binaries for ${process.platform}/${process.arch}`);
+  for (const f of ['package.json', 'LICENSE', 'dist/cjs']) {
+    if (existsSync(`node_modules/onnxruntime-common/${f}`)) cpSync(`node_modules/onnxruntime-common/${f}`, `${ort}/onnxruntime-common/${f}`, { recursive: true, filter: js });
+  }
+  for (const f of ['package.json', 'LICENSE', 'dist', bin]) {
+    if (existsSync(`node_modules/onnxruntime-node/${f}`)) cpSync(`node_modules/onnxruntime-node/${f}`, `${ort}/onnxruntime-node/${f}`, { recursive: true, filter: js });
+  }
+}
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
