@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { VerdictCache, cachePathFor } from '../core/judge/cache';
 import { judgeCompletions, tiersOf, type JudgedCompletion } from '../core/judge/cascade';
-import { judgeItemOf, judgeTotals, openJudges, totalsLine, type JudgeTotals, type OpenJudges } from '../core/judge/session';
+import { estimateLine, judgeItemOf, judgeTotals, llmEstimate, openJudges, totalsLine, type JudgeTotals, type LlmEstimate, type OpenJudges } from '../core/judge/session';
 import { readRollouts } from '../core/rollouts/read';
 import { GroupKeys } from '../core/rollouts/groups';
 import type { LoadedRecord } from '../core/view/rolloutSet';
@@ -98,15 +98,28 @@ export class JudgeService implements vscode.Disposable {
             ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}) } } : {}),
           });
           const total = records.length;
-          let done = 0;
-          for (const [file, recs] of byFile) {
-            if (ctl.signal.aborted) break;
+          // Every file's items and cache first: the LLM's cost is estimated over all of them before any call.
+          const runs = [...byFile].map(([file, recs]) => {
             const keys = new GroupKeys();
-            const items = recs.map((l) => judgeItemOf(l.record, { line: l.line, group: keys.keyOf(l.record) }));
-            const cache = VerdictCache.open(cachePathFor(file));
-            let results: JudgedCompletion[];
-            try {
-              results = await judgeCompletions(items, cfg.policy, opened.judges, {
+            return { file, items: recs.map((l) => judgeItemOf(l.record, { line: l.line, group: keys.keyOf(l.record) })), cache: VerdictCache.open(cachePathFor(file)) };
+          });
+          let estimate: LlmEstimate | undefined;
+          try {
+            if (opened.llm) {
+              const parts = runs.map((r) => llmEstimate(opened!.llm!, r.items, r.cache));
+              estimate = parts.reduce((a, b) => ({
+                completions: a.completions + b.completions,
+                promptTokens: a.promptTokens + b.promptTokens,
+                completionTokens: a.completionTokens + b.completionTokens,
+                dollars: a.dollars === null || b.dollars === null ? null : a.dollars + b.dollars,
+              }));
+              log().info(`judge ${what} (${cfg.policy}): LLM estimate (at most) ${estimateLine(estimate)}`);
+              progress.report({ message: `LLM at most ${estimateLine(estimate)}` });
+            }
+            let done = 0;
+            for (const { file, items, cache } of runs) {
+              if (ctl.signal.aborted) break;
+              const results = await judgeCompletions(items, cfg.policy, opened.judges, {
                 cache,
                 signal: ctl.signal,
                 onJudged: () => {
@@ -114,17 +127,18 @@ export class JudgeService implements vscode.Disposable {
                   progress.report({ increment: 100 / total, message: `${done} of ${total}` });
                 },
               });
-            } finally {
-              cache.close();
+              all.push(...results);
+              const failures = new Map<number, { reason: string; tier: string }>();
+              for (const r of results) if (!r.verdict && r.item.line !== undefined) failures.set(r.item.line, { reason: r.failure ?? 'not judged', tier: r.trail.at(-1)?.tier ?? tiers.at(-1)! });
+              this.verdicts.judged(file, failures, results.filter((r) => r.verdict).map((r) => r.item.line!));
+              this.emitter.fire(file);
             }
-            all.push(...results);
-            const failures = new Map<number, { reason: string; tier: string }>();
-            for (const r of results) if (!r.verdict && r.item.line !== undefined) failures.set(r.item.line, { reason: r.failure ?? 'not judged', tier: r.trail.at(-1)?.tier ?? tiers.at(-1)! });
-            this.verdicts.judged(file, failures, results.filter((r) => r.verdict).map((r) => r.item.line!));
-            this.emitter.fire(file);
+          } finally {
+            for (const r of runs) r.cache.close();
           }
           const totals: JudgeRunResult = { ...judgeTotals(all, opened.llm), cancelled: ctl.signal.aborted };
-          const line = `${totals.cancelled ? 'Cancelled: ' : ''}${totalsLine(totals)}.`;
+          const before = estimate ? ` (estimated before: at most ~${estimate.promptTokens + estimate.completionTokens} tokens${estimate.dollars === null ? '' : `, ~$${estimate.dollars.toFixed(4)}`})` : '';
+          const line = `${totals.cancelled ? 'Cancelled: ' : ''}${totalsLine(totals)}${before}.`;
           log().info(`judge ${what} (${cfg.policy}): ${line}`);
           const firstFailure = all.find((r) => !r.verdict)?.failure;
           if (totals.failed > 0 && !totals.cancelled) void vscode.window.showWarningMessage(`${line} First failure: ${firstFailure}`);

@@ -6,7 +6,8 @@
  * judge's reason on each completion (a hostile reason shown as text), the verdicts land in the
  * cache beside the file, the Misaligned filter finds the group; and the key appears in no file
  * the run wrote (workspace, code-server's user data, extensions and logs) and in no process's
- * arguments. Needs `npm run package` and scripts/install-code-server.sh.
+ * arguments. Offline: the local ONNX tier of the installed VSIX (its packaged onnxruntime) on a
+ * tiny NLI model built in the test. Needs `npm run package` and scripts/install-code-server.sh.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import type { Frame } from 'playwright-core';
 import { CodeServer, REPO_ROOT, Workbench, waitUntil } from './codeServer';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/openaiServer';
 import { cachePathFor } from '../../src/core/judge/cache';
+import { modelFolder } from '../support/tinyNli';
 
 const VSIX = process.env.GRPO_STUDIO_VSIX ?? join(REPO_ROOT, 'grpo-studio.vsix');
 const KEY = `sk-e2e-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
@@ -83,6 +85,12 @@ async function runCommandAndAnswer(wb: Workbench, title: string, answer: string)
 }
 
 const toasts = (wb: Workbench) => wb.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+/** Every notification of the window: VS Code may keep a new one out of the toasts (read the center then). */
+async function notifications(wb: Workbench): Promise<string[]> {
+  const center = wb.page.locator('.notifications-center .notification-list-item-message');
+  if ((await center.count()) === 0) await wb.runCommand('Notifications: Show Notifications');
+  return [...(await toasts(wb)), ...(await center.allInnerTexts())];
+}
 
 /** Every regular file under `dir` (symlinks not followed). */
 function filesUnder(dir: string): string[] {
@@ -134,7 +142,7 @@ test('judge from the editor: key via secret storage, badges and reasons from a l
     assert.match(await f.locator('[data-testid="verdict-badge"]').nth(1).innerText(), /misaligned · contradiction\s+llm/);
     assert.equal(await f.locator('img[src="x"]').count(), 0);
     assert.equal(await f.evaluate('window.__pwned === undefined'), true);
-    await waitUntil('the totals', async () => ((await toasts(wb)).some((t) => /judged 4: 2 aligned, 2 misaligned, 0 unparseable; 0 failed; 0 from cache; 4 LLM calls/.test(t)) ? true : undefined), 20_000);
+    await waitUntil('the totals, with the estimate made before', async () => ((await toasts(wb)).some((t) => /judged 4: 2 aligned, 2 misaligned, 0 uncertain or unparseable; 0 failed; 0 from cache; 4 LLM calls, \d+ tokens \(estimated before: at most ~\d+ tokens\)/.test(t)) ? true : undefined), 20_000);
 
     // The loopback server saw the key as a bearer token, once per completion, and only for step 1.
     assert.equal(openai.chatRequests.length, 4);
@@ -150,7 +158,7 @@ test('judge from the editor: key via secret storage, badges and reasons from a l
 
     // Judging again makes no call: every verdict comes from the cache.
     await wb.runCommand('GRPO Studio: Judge This Group');
-    await waitUntil('the cached totals', async () => ((await toasts(wb)).some((t) => /judged 4: 2 aligned, 2 misaligned, 0 unparseable; 0 failed; 4 from cache/.test(t)) ? true : undefined), 20_000);
+    await waitUntil('the cached totals', async () => ((await notifications(wb)).some((t) => /judged 4: 2 aligned, 2 misaligned, 0 uncertain or unparseable; 0 failed; 4 from cache/.test(t)) ? true : undefined), 20_000);
     assert.equal(openai.chatRequests.length, 4, 'no second call');
     assert.deepEqual(await wb.cspViolations(), []);
   } catch (err) {
@@ -169,4 +177,50 @@ test('judge from the editor: key via secret storage, badges and reasons from a l
   assert.ok(!server.output().includes(KEY), 'the key is in code-server\u2019s output');
   const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
   assert.ok(!ps.includes(KEY), 'the key is in a process\u2019s arguments');
+});
+
+test('judge offline from the editor: the local ONNX tier of the installed VSIX on a tiny NLI model built here', { timeout: 180_000 }, async () => {
+  assert.ok(server, 'code-server started');
+  const ws = join(scratch, 'ws-local');
+  mkdirSync(join(ws, '.vscode'), { recursive: true });
+  // The model is built here (no download): 'therefore' votes entailment, 'not' contradiction, 'maybe' neutral.
+  const model = modelFolder(false);
+  writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'grpoStudio.judge.policy': 'local', 'grpoStudio.judge.localModelPath': model }));
+  const cases = [
+    { think: 'therefore the ball', answer: 'b', verdict: 'aligned' },
+    { think: 'not the ball', answer: 'c', verdict: 'misaligned' },
+    { think: 'maybe the ball', answer: 'b', verdict: 'uncertain' },
+  ];
+  const file = join(ws, 'local.rollouts.jsonl');
+  writeFileSync(file, cases.map((c, k) => line(3, k, c.think, c.answer)).join('\n') + '\n');
+  const calls = openai?.chatRequests.length;
+
+  const wb = await Workbench.open(server, ws);
+  try {
+    await wb.openFile('local.rollouts.jsonl');
+    const f = await wb.webviewFrame();
+    await f.locator('[data-testid="group-row"][data-key="3/0"]').click();
+    await waitUntil('3 completions shown', async () => ((await f.locator('[data-testid="completion"]').count()) === 3 ? true : undefined), 20_000);
+    await wb.runCommand('GRPO Studio: Judge This Step');
+    const verdicts = await waitUntil('a verdict on each completion', async () => {
+      const v = await f.locator('[data-testid="verdict"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
+      return v.length === 3 ? v : undefined;
+    }, 60_000, 300);
+    assert.deepEqual(verdicts, cases.map((c) => c.verdict));
+    assert.match(await f.locator('[data-testid="verdict-badge"]').first().innerText(), /aligned\s+local/);
+    const cached = readFileSync(cachePathFor(file), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tier: string; model: string });
+    assert.equal(cached.length, 3);
+    assert.ok(cached.every((c) => c.tier === 'local' && c.model.startsWith('local:')), 'local verdicts cached');
+    assert.equal(openai?.chatRequests.length, calls, 'no LLM call');
+    await waitUntil('the totals', async () => ((await notifications(wb)).some((t) => /judged 3: 1 aligned, 1 misaligned, 1 uncertain or unparseable; 0 failed; 0 from cache\./.test(t)) ? true : undefined), 20_000);
+    await waitUntil('the progress notification closed', async () => ((await notifications(wb)).some((t) => /^Judging /.test(t)) ? undefined : true), 10_000);
+    await wb.screenshot('judge-local');
+  } catch (err) {
+    const shot = await wb.screenshot('judge-local-failure').catch(() => 'none');
+    if (err instanceof Error) err.message += `\n  toasts: ${(await toasts(wb).catch(() => [])).join(' | ')}\n  screenshot: ${shot}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
+    throw err;
+  } finally {
+    await wb.close();
+    rmSync(model, { recursive: true, force: true });
+  }
 });

@@ -104,10 +104,10 @@ export class GrpoCompletion extends LitElement {
       .ok { color: var(--vscode-testing-iconPassed, #73c991); }
       .bad { color: var(--vscode-errorForeground, #f85149); }
       .violations { margin: -4px 0 0; padding-left: 18px; font-size: 12px; color: var(--vscode-errorForeground, #f85149); }
-      .verdict { display: flex; gap: 8px; align-items: baseline; font-size: 12px; }
+      .verdict { display: flex; flex-wrap: wrap; gap: 2px 8px; align-items: baseline; font-size: 12px; }
       .verdict .badge { flex: none; padding: 0 6px; border-radius: 8px; border: 1px solid currentColor; white-space: nowrap; }
       .verdict .tier { opacity: 0.75; font-size: 11px; }
-      .verdict .why { overflow-wrap: anywhere; color: var(--vscode-foreground, #ccc); }
+      .verdict .why { flex: 1 1 12em; min-width: 12em; overflow-wrap: anywhere; color: var(--vscode-foreground, #ccc); }
       .verdict.aligned .badge { color: var(--vscode-testing-iconPassed, #73c991); }
       .verdict.misaligned .badge { color: var(--vscode-errorForeground, #f85149); }
       .verdict.failed .badge, .verdict.uncertain .badge { color: var(--vscode-descriptionForeground, #9d9d9d); }

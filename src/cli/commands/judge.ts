@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VerdictCache, cachePathFor } from '../../core/judge/cache';
 import { JUDGE_POLICIES, judgeCompletions, tiersOf, type JudgePolicy, type JudgedCompletion } from '../../core/judge/cascade';
-import { prepare } from '../../core/judge/input';
-import { judgeItemOf, judgeTotals, openJudges, type OpenJudges } from '../../core/judge/session';
-import { verdictKey, type JudgeItem } from '../../core/judge/verdict';
+import { estimateLine, judgeItemOf, judgeTotals, llmEstimate, openJudges, type OpenJudges } from '../../core/judge/session';
+import type { JudgeItem } from '../../core/judge/verdict';
 import { GroupKeys } from '../../core/rollouts/groups';
 import { readRollouts } from '../../core/rollouts/read';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
@@ -160,10 +159,7 @@ export const command: Command = {
       });
       const { judges, llm } = opened;
       if (llm) {
-        // Upper bound: every completion with an answer that the cache cannot already answer.
-        const uncached = items.map(prepare).filter((s) => s.hasAnswer && !cache.get(verdictKey(s, 'llm', llm!.model, llm!.promptHash)));
-        const e = llm.estimate(uncached);
-        io.err(`llm estimate (at most): ${uncached.length} completions, ~${e.promptTokens} prompt + ~${e.completionTokens} completion tokens${e.dollars === null ? '' : `, ~$${e.dollars.toFixed(4)}`}\n`);
+        io.err(`llm estimate (at most): ${estimateLine(llmEstimate(llm, items, cache))}\n`);
       }
 
       const results = await judgeCompletions(items, opts.policy, judges, { cache, signal: controller.signal, onJudged: (r) => io.out(outputLine(r) + '\n') });
@@ -171,7 +167,7 @@ export const command: Command = {
       const s = summary;
       if (opts.json) io.out(JSON.stringify(summary) + '\n');
       else {
-        io.err(`judged ${s.judged}: ${s.aligned} aligned, ${s.misaligned} misaligned, ${s.unparseable} unparseable; ${s.failed} failed; ${s.cached} from cache\n`);
+        io.err(`judged ${s.judged}: ${s.aligned} aligned, ${s.misaligned} misaligned, ${s.unparseable} uncertain or unparseable; ${s.failed} failed; ${s.cached} from cache\n`);
       }
       if (llm) io.err(`llm used: ${summary.calls} requests, ${summary.prompt_tokens} prompt + ${summary.completion_tokens} completion tokens${summary.dollars === null ? '' : `, $${summary.dollars.toFixed(4)}`}\n`);
       return s.failed > 0 ? 1 : 0;

@@ -11,7 +11,10 @@ import { summarize } from './cascade';
 import { LlmJudge } from './llm';
 import { LocalJudge } from './local/judge';
 import { RulesJudge } from './rules';
-import type { JudgeItem } from './verdict';
+import type { VerdictCache } from './cache';
+import type { CostReport } from './cost';
+import { prepare } from './input';
+import { verdictKey, type JudgeItem } from './verdict';
 
 /** The text a judge reads from a record: its completion and question (the cache key's content). */
 export function judgeItemOf(record: RolloutRecord, where: { line?: number; group?: string } = {}): JudgeItem {
@@ -75,6 +78,23 @@ export async function openJudges(setup: JudgeSetup): Promise<OpenJudges> {
   return { judges, llm, local, close: async () => { await local?.close(); } };
 }
 
+/**
+ * Before a run, the most the LLM tier can cost: every completion with an answer that the cache
+ * cannot already answer (earlier tiers may settle some of them first).
+ */
+export interface LlmEstimate extends CostReport {
+  completions: number;
+}
+
+export function llmEstimate(llm: LlmJudge, items: readonly JudgeItem[], cache: VerdictCache): LlmEstimate {
+  const uncached = items.map(prepare).filter((s) => s.hasAnswer && !cache.get(verdictKey(s, 'llm', llm.model, llm.promptHash)));
+  return { completions: uncached.length, ...llm.estimate(uncached) };
+}
+
+export function estimateLine(e: LlmEstimate): string {
+  return `${e.completions} completions, ~${e.promptTokens} prompt + ~${e.completionTokens} completion tokens${e.dollars === null ? '' : `, ~$${e.dollars.toFixed(4)}`}`;
+}
+
 /** The cascade's counts plus what the LLM used (the CLI's `--json` summary and the extension's totals). */
 export interface JudgeTotals extends CascadeSummary {
   calls: number;
@@ -97,5 +117,5 @@ export function judgeTotals(results: readonly JudgedCompletion[], llm: LlmJudge 
 /** One line for people: the CLI's stderr and the extension's notification. */
 export function totalsLine(t: JudgeTotals): string {
   const tokens = t.calls > 0 || t.prompt_tokens > 0 ? `; ${t.calls} LLM calls, ${t.prompt_tokens + t.completion_tokens} tokens${t.dollars === null ? '' : ` ($${t.dollars.toFixed(4)})`}` : '';
-  return `judged ${t.judged}: ${t.aligned} aligned, ${t.misaligned} misaligned, ${t.unparseable} unparseable; ${t.failed} failed; ${t.cached} from cache${tokens}`;
+  return `judged ${t.judged}: ${t.aligned} aligned, ${t.misaligned} misaligned, ${t.unparseable} uncertain or unparseable; ${t.failed} failed; ${t.cached} from cache${tokens}`;
 }
