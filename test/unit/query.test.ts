@@ -98,6 +98,7 @@ function render(n: QueryNode): string {
     case 'flag': return n.want ? n.flag : `${n.flag} == false`;
     case 'group': return `group ${n.op} ${JSON.stringify(n.key)}`;
     case 'text': return `${n.field} ~ ${typeof n.pattern === 'string' ? JSON.stringify(n.pattern) : String(n.pattern)}`;
+    case 'verdict': throw new Error('verdict terms are not generated for the index');
   }
 }
 
@@ -121,6 +122,7 @@ function brute(n: QueryNode, e: ExpectedRow, i: number, t: Truth): boolean {
       const test = (s: string | undefined): boolean => s !== undefined && (typeof n.pattern === 'string' ? s.includes(n.pattern) : new RegExp(n.pattern.source, n.pattern.flags).test(s));
       return (n.field !== 'prompt' && test(completionText(e.record))) || (n.field !== 'completion' && test(e.record.prompt?.text));
     }
+    case 'verdict': throw new Error('verdict terms are not generated for the index');
     case 'compare': {
       const c = n.column;
       let v: number;

@@ -10,6 +10,7 @@ import { parseQuery } from '../../src/core/index/query';
 import { RolloutSet, type ScoreOptions } from '../../src/core/view/rolloutSet';
 import { readFilterText } from '../../src/core/view/recordQuery';
 import { completionText } from '../../src/core/schema/record';
+import type { VerdictView } from '../../src/protocol/viewer';
 import { pick, randomLine, seededRandom } from './index-records';
 
 // The index scores with the grounding variant's defaults; the viewer's options must equal them.
@@ -158,4 +159,40 @@ test('sort:<column> asc|desc orders groups by their matching completions\' value
     }
   }
   assert.deepEqual(readFilterText('step > 1 sort:colour'), { kind: 'error', message: 'cannot sort by "colour" (sort by step, index, reward, advantage, length, line, reward.<name>) (column 15)', column: 15 });
+});
+
+test('verdict and verdict_type in the viewer\'s filter: each state and type against the verdicts set, refused by the index', async () => {
+  const states: Array<VerdictView | null> = [
+    { aligns: true, type: null, why: 'ok', tier: 'rules' },
+    { aligns: false, type: 'contradiction', why: 'no', tier: 'llm' },
+    { aligns: false, type: 'missing_detail', why: 'no', tier: 'local' },
+    { aligns: null, type: null, why: 'cannot tell', tier: 'local' },
+    { aligns: null, type: null, why: '', tier: 'llm', failed: 'HTTP 500 after 4 tries' },
+    null,
+  ];
+  // Group g holds two completions, both with verdict g (g = 0..5).
+  const lines = states.flatMap((_, g) => [0, 1].map((k) => JSON.stringify({ group: `g${g}`, step: g, index: k, completion: `<think>t${g}</think> <answer>A</answer>` })));
+  const path = join(dir, 'verdicts.jsonl');
+  writeFileSync(path, lines.join('\n') + '\n');
+  const set = await RolloutSet.load([path], OPTS);
+  set.setVerdicts((l) => states[Math.floor((l.line - 1) / 2)]!);
+  const keys = (text: string) => {
+    set.applyFilter({ text, flags: [] });
+    return set.rows(0, 100).map((r) => r.key);
+  };
+  assert.deepEqual(keys('verdict == aligned'), ['g0']);
+  assert.deepEqual(keys('verdict == "misaligned"'), ['g1', 'g2']);
+  assert.deepEqual(keys('verdict == uncertain'), ['g3']);
+  assert.deepEqual(keys('verdict == failed'), ['g4']);
+  assert.deepEqual(keys('verdict == unjudged'), ['g5']);
+  assert.deepEqual(keys('verdict != unjudged and not verdict == aligned'), ['g1', 'g2', 'g3', 'g4']);
+  assert.deepEqual(keys('verdict_type == contradiction'), ['g1']);
+  assert.deepEqual(keys('verdict_type != contradiction'), ['g2'], 'a verdict without a type matches no comparison');
+  assert.deepEqual(keys('VERDICT_TYPE == Missing_Detail or step == 0'.toLowerCase()), ['g0', 'g2']);
+
+  const bad = readFilterText('verdict == wrong');
+  assert.equal(bad.kind, 'error');
+  assert.match(bad.kind === 'error' ? bad.message : '', /"verdict" is one of aligned, misaligned, uncertain, failed, unjudged, got "wrong" \(column 12\)/);
+  assert.equal(readFilterText('verdict < 1').kind, 'error');
+  assert.throws(() => parseQuery('verdict == aligned'), /known only where judge verdicts are loaded \(the viewer\) \(column 1\)/);
 });

@@ -123,6 +123,8 @@ function evalSync(index: RolloutIndex, node: QueryNode, n: number): Uint8Array |
     }
     case 'text':
       return null;
+    case 'verdict':
+      throw new QueryError(`"${node.field}" is known only where judge verdicts are loaded (the viewer)`, node.at);
   }
 }
 

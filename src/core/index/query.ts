@@ -8,6 +8,16 @@ export type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type FlagName = 'format_ok' | 'zero_variance' | 'mismatch';
 export type NumericColumn = 'step' | 'index' | 'reward' | 'advantage' | 'length' | 'line' | `reward.${string}`;
 export type TextField = 'text' | 'completion' | 'prompt';
+/** Judge verdicts: known where verdicts are loaded (the viewer), not in the byte index. */
+export type VerdictField = 'verdict' | 'verdict_type';
+export const VERDICT_STATES = ['aligned', 'misaligned', 'uncertain', 'failed', 'unjudged'] as const;
+export const VERDICT_TYPES = ['contradiction', 'missing_detail', 'irrelevant', 'other'] as const;
+const VERDICT_FIELDS: readonly VerdictField[] = ['verdict', 'verdict_type'];
+
+export interface ParseOptions {
+  /** Accept `verdict` and `verdict_type` (the caller can evaluate them). */
+  verdicts?: boolean;
+}
 
 export type QueryNode =
   | { kind: 'and' | 'or'; left: QueryNode; right: QueryNode }
@@ -15,7 +25,8 @@ export type QueryNode =
   | { kind: 'compare'; column: NumericColumn; op: CompareOp; value: number; at: number }
   | { kind: 'group'; op: '==' | '!='; key: string; at: number }
   | { kind: 'flag'; flag: FlagName; want: boolean; at: number }
-  | { kind: 'text'; field: TextField; pattern: string | RegExp; at: number };
+  | { kind: 'text'; field: TextField; pattern: string | RegExp; at: number }
+  | { kind: 'verdict'; field: VerdictField; op: '==' | '!='; value: string; at: number };
 
 export class QueryError extends Error {
   /** `column` is 1-based in the query text. */
@@ -121,7 +132,10 @@ const describe = (t: Token): string => (t.t === 'end' ? 'the end of the query' :
 
 class Parser {
   private i = 0;
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly opts: ParseOptions = {},
+  ) {}
 
   private peek(): Token {
     return this.tokens[this.i]!;
@@ -188,8 +202,13 @@ class Parser {
     if ((TEXT_FIELDS as readonly string[]).includes(name)) return this.textMatch(name as TextField, t.at);
     if ((FLAGS as readonly string[]).includes(name)) return this.flag(name as FlagName, t.at);
     if (name === 'group') return this.groupMatch(t.at);
+    if ((VERDICT_FIELDS as readonly string[]).includes(name)) {
+      if (!this.opts.verdicts) throw new QueryError(`"${name}" is known only where judge verdicts are loaded (the viewer)`, t.at);
+      return this.verdictMatch(name as VerdictField, t.at);
+    }
     if (!(NUMERIC_COLUMNS as readonly string[]).includes(name) && !/^reward\../.test(name)) {
-      throw new QueryError(`unknown column "${name}" (columns: ${[...NUMERIC_COLUMNS, 'reward.<name>', 'group', ...FLAGS, ...TEXT_FIELDS].join(', ')})`, t.at);
+      const all = [...NUMERIC_COLUMNS, 'reward.<name>', 'group', ...FLAGS, ...TEXT_FIELDS, ...(this.opts.verdicts ? VERDICT_FIELDS : [])];
+      throw new QueryError(`unknown column "${name}" (columns: ${all.join(', ')})`, t.at);
     }
     const op = this.compareOp(name);
     const v = this.next();
@@ -224,6 +243,16 @@ class Parser {
     throw new QueryError(`expected a group key after "group ${op}", got ${describe(v)}`, v.at);
   }
 
+  private verdictMatch(field: VerdictField, at: number): QueryNode {
+    const op = this.compareOp(field);
+    if (op !== '==' && op !== '!=') throw new QueryError(`"${field}" takes == or != only`, at);
+    const v = this.next();
+    const allowed: readonly string[] = field === 'verdict' ? VERDICT_STATES : VERDICT_TYPES;
+    const value = v.t === 'word' || v.t === 'str' ? v.v.toLowerCase() : null;
+    if (value === null || !allowed.includes(value)) throw new QueryError(`"${field}" is one of ${allowed.join(', ')}, got ${describe(v)}`, v.at);
+    return { kind: 'verdict', field, op, value, at };
+  }
+
   private textMatch(field: TextField, at: number): QueryNode {
     const op = this.next();
     if (op.t !== 'op' || op.v !== '~') throw new QueryError(`expected "~" after "${field}", got ${describe(op)}`, op.at);
@@ -238,6 +267,6 @@ class Parser {
 }
 
 /** Parses a filter; throws `QueryError` naming the column of the first problem. */
-export function parseQuery(src: string): QueryNode {
-  return new Parser(tokenize(src)).parse();
+export function parseQuery(src: string, opts: ParseOptions = {}): QueryNode {
+  return new Parser(tokenize(src), opts).parse();
 }

@@ -8,6 +8,7 @@
 import { completionText, type RolloutRecord } from '../schema/record';
 import { formatMatches } from '../chain/parse';
 import { FLAGS, NUMERIC_COLUMNS, parseQuery, QueryError, type NumericColumn, type QueryNode } from '../index/query';
+import type { VerdictView } from '../../protocol/viewer';
 
 /** What a term may ask of one completion. */
 export interface QueryRecord {
@@ -18,6 +19,15 @@ export interface QueryRecord {
   zeroVariance: boolean;
   /** Logged rewards/total/advantage differ from the recomputed ones. */
   mismatch: boolean;
+  /** The judge's verdict on this completion, if any. */
+  verdict: VerdictView | null;
+}
+
+/** The `verdict` column: aligned, misaligned, uncertain, failed (the judge could not decide), or unjudged. */
+export function verdictState(v: VerdictView | null): string {
+  if (!v) return 'unjudged';
+  if (v.failed !== undefined) return 'failed';
+  return v.aligns === true ? 'aligned' : v.aligns === false ? 'misaligned' : 'uncertain';
 }
 
 /** The logged total: `reward`, else the sum of the logged per-function rewards. */
@@ -78,6 +88,12 @@ export function matchesQuery(node: QueryNode, r: QueryRecord): boolean {
       const on = node.flag === 'format_ok' ? formatOk(r.record) : node.flag === 'zero_variance' ? r.zeroVariance : r.mismatch;
       return on === node.want;
     }
+    case 'verdict': {
+      // verdict_type is absent on a verdict without a type: it matches no comparison, as elsewhere.
+      const value = node.field === 'verdict' ? verdictState(r.verdict) : r.verdict?.failed === undefined ? r.verdict?.type ?? null : null;
+      if (value === null) return false;
+      return (value === node.value) === (node.op === '==');
+    }
     case 'text': {
       const rec = r.record;
       if (node.field !== 'prompt' && textMatches(completionText(rec), node.pattern)) return true;
@@ -114,7 +130,7 @@ function readSort(text: string): { rest: string; sort?: SortSpec } | { message: 
   return { rest: text.slice(0, m.index), sort: { column: column as NumericColumn, descending: (m[2] ?? 'asc').toLowerCase() === 'desc' } };
 }
 
-const QUERY_WORDS = new Set<string>([...NUMERIC_COLUMNS, ...FLAGS, 'group', 'text', 'completion', 'prompt', 'not', 'reward']);
+const QUERY_WORDS = new Set<string>([...NUMERIC_COLUMNS, ...FLAGS, 'group', 'text', 'completion', 'prompt', 'not', 'reward', 'verdict', 'verdict_type']);
 
 /**
  * Text that parses as a query is one. Text that does not is a plain, case-insensitive search
@@ -129,7 +145,7 @@ export function readFilterText(text: string, rewardNames?: ReadonlySet<string>):
   const t = text.trim();
   if (t === '') return { kind: 'none', ...sort };
   try {
-    const node = parseQuery(t);
+    const node = parseQuery(t, { verdicts: true });
     if (rewardNames) checkRewards(node, rewardNames);
     return { kind: 'query', node, ...sort };
   } catch (e) {

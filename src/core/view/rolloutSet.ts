@@ -360,7 +360,7 @@ export class RolloutSet {
   private queryRecord(gi: number, i: number, k: number): QueryRecord {
     const s = this.scores[gi]!;
     const l = this.records[i]!;
-    return { record: l.record, line: l.line, groupKey: this.groups[gi]!.key, zeroVariance: s.loggedZeroVariance, mismatch: s.mismatched[k]! };
+    return { record: l.record, line: l.line, groupKey: this.groups[gi]!.key, zeroVariance: s.loggedZeroVariance, mismatch: s.mismatched[k]!, verdict: this.verdictAt(i) };
   }
 
   /** Completions of a group that match the current query (all of them without one). */
