@@ -14,7 +14,7 @@ import { isAlignmentWebviewMessage, type AlignmentHostMessage, type AlignmentVie
 import { makeNonce } from '../viewer/html';
 import type { Viewers } from '../viewer/viewers';
 import { log } from '../log';
-import { dashboardHtml } from './dashboardHtml';
+import { panelHtml } from '../panelHtml';
 
 export const ALIGNMENT_VIEW_TYPE = 'grpoStudio.alignment';
 const CACHE_POLL_MS = 1000;
@@ -82,11 +82,13 @@ export class AlignmentDashboard implements vscode.Disposable {
     this.ready = false;
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'grpo-studio.svg');
-    panel.webview.html = dashboardHtml({
+    panel.webview.html = panelHtml({
       cspSource: panel.webview.cspSource,
       nonce: makeNonce(),
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'alignment.js')).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'alignment.css')).toString(),
+      title: 'Alignment',
+      rootId: 'alignment',
     });
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => {

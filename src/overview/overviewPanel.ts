@@ -13,7 +13,7 @@ import { REWARD_VARIANTS } from '../core/rewards/variants';
 import { isOverviewWebviewMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus } from '../protocol/overview';
 import { readConfig, type StudioConfig } from '../config';
 import { log, logError } from '../log';
-import { overviewHtml } from './html';
+import { panelHtml } from '../panelHtml';
 
 export const OVERVIEW_VIEW_TYPE = 'grpoStudio.runOverview';
 
@@ -32,11 +32,13 @@ class OverviewPanel implements vscode.Disposable {
     panel.title = `Run Overview: ${path.basename(target)}`;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'dist', 'media', 'grpo-studio.svg');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    panel.webview.html = overviewHtml({
+    panel.webview.html = panelHtml({
       cspSource: panel.webview.cspSource,
       nonce: makeNonce(),
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'overview.js')).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'overview.css')).toString(),
+      title: 'Run Overview',
+      rootId: 'run-overview',
     });
     this.live = this.follow(readConfig());
     this.disposables.push(

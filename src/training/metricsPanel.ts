@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { makeNonce } from '../viewer/html';
 import { isRunsWebviewMessage, type RunsHostMessage, type RunsWebviewMessage } from '../protocol/runs';
 import { runView, type TrainingHost } from './host';
-import { metricsHtml } from './metricsHtml';
+import { panelHtml } from '../panelHtml';
 import { log } from '../log';
 
 export const METRICS_VIEW_TYPE = 'grpoStudio.runMetrics';
@@ -76,11 +76,13 @@ export class RunMetricsPanel implements vscode.Disposable {
     const dist = vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'webview');
     panel.iconPath = vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'media', 'grpo-studio.svg');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    panel.webview.html = metricsHtml({
+    panel.webview.html = panelHtml({
       cspSource: panel.webview.cspSource,
       nonce: makeNonce(),
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'runs.js')).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'runs.css')).toString(),
+      title: 'Run Metrics',
+      rootId: 'run-metrics',
     });
     const gpuWatch = this.host.gpus.watch();
     this.panelDisposables.push(

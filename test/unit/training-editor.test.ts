@@ -14,7 +14,7 @@ import { addProfile, profileNameOffsets, uniqueName } from '../../src/training/p
 import { launchLine, scriptProfile } from '../../src/training/launchScript';
 import { clockText, progressText } from '../../src/training/progressText';
 import { findSourceLinks, resolveSource, terminalText } from '../../src/training/outputText';
-import { metricsHtml } from '../../src/training/metricsHtml';
+import { panelHtml } from '../../src/panelHtml';
 import { isRunsHostMessage, isRunsWebviewMessage, metricView } from '../../src/protocol/runs';
 import { chartSlot } from '../../webview/runs/chart-slots';
 
@@ -118,10 +118,12 @@ test('Run Metrics protocol: webview messages checked, non-finite values travel a
   assert.equal(JSON.parse(JSON.stringify(metricView(1, 'kl', NaN))).value, null);
 });
 
-test('Run Metrics HTML: strict CSP with the nonce, URIs attribute-escaped', () => {
-  const html = metricsHtml({ cspSource: 'https://x.vscode-cdn.net', nonce: 'abc+/=', scriptUri: 'https://x/runs.js?a="b"', styleUri: 'https://x/runs.css' });
+test('panel HTML (Run Metrics, Run Overview, Alignment): strict CSP with the nonce, URIs attribute-escaped, one root', () => {
+  const html = panelHtml({ cspSource: 'https://x.vscode-cdn.net', nonce: 'abc+/=', scriptUri: 'https://x/runs.js?a="b"', styleUri: 'https://x/runs.css', title: 'Run <Metrics>', rootId: 'run-metrics' });
   assert.match(html, /content="default-src 'none'; style-src https:\/\/x\.vscode-cdn\.net 'nonce-abc\+\/='; script-src 'nonce-abc\+\/='"/);
   assert.ok(html.includes('src="https://x/runs.js?a=&quot;b&quot;"'));
   assert.equal((html.match(/<script/g) ?? []).length, 1);
   assert.ok(html.includes('<script type="module" nonce="abc+/="'));
+  assert.ok(html.includes('<title>Run &lt;Metrics&gt;</title>'));
+  assert.ok(html.includes('<main id="run-metrics" data-testid="run-metrics"></main>'));
 });
