@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { RolloutSet, type ScoreOptions } from '../../src/core/view/rolloutSet';
 import { buildGroupDetail, type DetailOptions, type ImageResolver } from '../../src/core/view/groupDetail';
 import { readImageSize } from '../../src/core/images/size';
 import { iou } from '../../src/core/boxes/iou';
+import { scoreRecord } from '../../src/core/rewards/variants';
 
 const OPTS: ScoreOptions = { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 3686400 };
 const DETAIL: DetailOptions = { ...OPTS, frame: 'auto' };
@@ -109,3 +110,33 @@ test('group detail: a missing image reports the path tried, and a frame override
     const rel = await buildGroupDetail(set, 0, { ...DETAIL, frame: 'rel1000' }, resolveImage);
     assert.equal(rel.frame.used, 'rel1000');
   }));
+
+test('RolloutSet memory: group members share an equal prompt, gold boxes and image size; a different one stays; full scores on demand equal scoreRecord', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grpo-view-share-'));
+  try {
+    const prompt = { text: 'Where is the dog?', images: ['img/1.png'] };
+    const base = { v: 1, step: 3, group: '3/0', prompt, gt_boxes: [{ label: 'dog', box: [10, 10, 50, 50] }], image_size: [100, 80], solution: '<answer>left</answer>' };
+    const lines = [0, 1, 2].map((k) => JSON.stringify({ ...base, index: k, completion: `<think>the dog [${10 + k},10,50,50 dog]</think> <answer>left</answer>` }));
+    lines.push(JSON.stringify({ ...base, index: 3, prompt: { text: 'Where is the cat?' }, completion: '<think>a cat</think> <answer>right</answer>' }));
+    const file = join(dir, 'share.rollouts.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const set = await RolloutSet.load([file], OPTS);
+    const recs = set.records.map((r) => r.record);
+    assert.equal(set.groups.length, 1);
+    assert.ok(recs[1]!.prompt === recs[0]!.prompt && recs[2]!.prompt === recs[0]!.prompt, 'equal prompts shared');
+    assert.ok(recs[1]!.gt_boxes === recs[0]!.gt_boxes && recs[2]!.image_size === recs[0]!.image_size, 'gold boxes and size shared');
+    assert.notEqual(recs[3]!.prompt, recs[0]!.prompt);
+    assert.equal(recs[3]!.prompt?.text, 'Where is the cat?', 'a different prompt is kept');
+    const full = set.membersOf(0);
+    recs.forEach((r, k) => {
+      const s = scoreRecord(r, 'grounding', { minPixels: OPTS.minPixels, maxPixels: OPTS.maxPixels, matching: OPTS.matching });
+      assert.deepEqual(full[k]!.boxes, s.boxes, `member ${k} boxes`);
+      assert.equal(full[k]!.reward, s.reward);
+      assert.equal(set.scoreOf(0).members[k]!.reward, s.reward);
+      assert.equal(set.scoreOf(0).members[k]!.advantage, full[k]!.advantage);
+      assert.ok(!('boxes' in set.scoreOf(0).members[k]!), 'the kept score holds no boxes');
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -33,7 +33,7 @@ export async function buildGroupDetail(
   resolveImage: ImageResolver,
 ): Promise<GroupDetail> {
   const group = set.groups[groupIndex]!;
-  const score = set.scoreOf(groupIndex);
+  const score = { ...set.scoreOf(groupIndex), members: set.membersOf(groupIndex) };
   const loaded = group.members.map((i) => set.records[i]!);
   const first = loaded[0]!;
   const rec0 = first.record;

@@ -40,8 +40,11 @@ export interface MemberScore extends RecordScore {
   advantage: number;
 }
 
+/** What the set keeps per completion for every group: the numbers, not the scored boxes (see `membersOf`). */
+export type MemberTotals = Omit<MemberScore, 'boxes'>;
+
 export interface GroupScore {
-  members: MemberScore[];
+  members: MemberTotals[];
   /** Per member: logged values differ from the recomputed ones. */
   mismatched: boolean[];
   /** Logged totals: ≥ 2 members, each with a total, all equal (the query's `zero_variance`). */
@@ -126,7 +129,9 @@ export class RolloutSet {
         this.byKey.set(key, g);
         this.groups.push({ key, step: item.record.step ?? null, members: [] });
       }
-      this.groups[g]!.members.push(i);
+      const members = this.groups[g]!.members;
+      if (members.length > 0) shareGroupFields(item.record, this.records[members[0]!]!.record);
+      members.push(i);
       this.dirty.add(g);
     }
   }
@@ -204,18 +209,28 @@ export class RolloutSet {
     this.refilter();
   }
 
-  private scoreGroup(g: RolloutGroup): GroupScore {
+  /** Every member's full score, scored boxes included (the group view asks for one group at a time). */
+  membersOf(groupIndex: number): MemberScore[] {
+    return this.scoreMembers(this.groups[groupIndex]!).members;
+  }
+
+  private scoreMembers(g: RolloutGroup): { members: MemberScore[]; zeroVariance: boolean } {
     const options = this.options;
-    const recs = g.members.map((i) => this.records[i]!.record);
-    const scored = recs.map((r) =>
-      scoreRecord(r, isVariantName(options.variant) ? options.variant : 'grounding', {
+    const scored = g.members.map((i) =>
+      scoreRecord(this.records[i]!.record, isVariantName(options.variant) ? options.variant : 'grounding', {
         minPixels: options.minPixels,
         maxPixels: options.maxPixels,
         matching: options.matching,
       }),
     );
     const adv = groupAdvantages(scored.map((s) => s.reward));
-    const members: MemberScore[] = scored.map((s, k) => ({ ...s, advantage: adv.advantages[k] ?? 0 }));
+    return { members: scored.map((s, k) => ({ ...s, advantage: adv.advantages[k] ?? 0 })), zeroVariance: adv.zeroVariance };
+  }
+
+  private scoreGroup(g: RolloutGroup): GroupScore {
+    const recs = g.members.map((i) => this.records[i]!.record);
+    const { members, zeroVariance } = this.scoreMembers(g);
+    const adv = { zeroVariance };
     const mismatched = recs.map((r, k) => loggedMismatches(r, members[k]!).length > 0);
     const flags: GroupFlag[] = [];
     if (adv.zeroVariance && g.members.length > 1) flags.push('zero_variance');
@@ -226,7 +241,8 @@ export class RolloutSet {
     const totals = members.map((m) => m.reward);
     const logged = recs.map(loggedTotal);
     return {
-      members,
+      // Scored boxes are most of a score's memory: kept only while the group is shown (membersOf).
+      members: members.map(({ boxes: _boxes, ...totals }) => totals),
       mismatched,
       loggedZeroVariance: logged.length > 1 && logged.every((t) => t !== undefined && Math.fround(t) === Math.fround(logged[0]!)),
       zeroVariance: flags.includes('zero_variance'),
@@ -415,4 +431,26 @@ function outsideImage(rec: RolloutRecord, s: RecordScore): boolean {
   const size = rec.image_size;
   if (!size) return false;
   return s.boxes.pred.some(({ box: [x1, y1, x2, y2] }) => x1 < 0 || y1 < 0 || x2 > size[0] || y2 > size[1]);
+}
+
+/**
+ * The members of a group mostly repeat its prompt, gold boxes and image size: an equal value is
+ * shared with the group's first record instead of held again (a third of a record's memory).
+ */
+function shareGroupFields(rec: RolloutRecord, first: RolloutRecord): void {
+  if (rec.prompt && first.prompt && rec.prompt !== first.prompt && sameJson(rec.prompt, first.prompt)) rec.prompt = first.prompt;
+  if (rec.gt_boxes && first.gt_boxes && rec.gt_boxes !== first.gt_boxes && sameJson(rec.gt_boxes, first.gt_boxes)) rec.gt_boxes = first.gt_boxes;
+  if (rec.image_size && first.image_size && rec.image_size !== first.image_size && sameJson(rec.image_size, first.image_size)) rec.image_size = first.image_size;
+  if (rec.solution !== undefined && rec.solution === first.solution) rec.solution = first.solution;
+}
+
+/** Deep equality of parsed JSON values. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
