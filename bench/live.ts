@@ -8,6 +8,8 @@
  * from its write to the first frame showing a count that includes it. The one clock is the
  * wall clock both processes share (performance.timeOrigin + now()).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,7 +134,19 @@ export async function measureLive(seconds = 5, linesPerWrite = 20, everyMs = 10)
  * Opening a file in the viewer's model (follower + RolloutSet: every record parsed and scored):
  * the time until 100 groups can be listed, and until the whole file is read.
  */
-export async function measureViewerOpen(file: string): Promise<{ firstRowsMs: number; loadedMs: number; completions: number }> {
+/** A full garbage collection, for heap measurements (no --expose-gc needed). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
+ * The viewer's model opening `file`: when the first 100 groups are listed, when the whole file
+ * is read and scored, and the heap it then holds per completion (records, groups, scores).
+ */
+export async function measureViewerOpen(file: string): Promise<{ firstRowsMs: number; loadedMs: number; completions: number; heapBytesPerCompletion: number }> {
+  collectGarbage();
+  const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   let first = 0;
   return new Promise((done, fail) => {
@@ -140,7 +154,10 @@ export async function measureViewerOpen(file: string): Promise<{ firstRowsMs: nu
       if (!first && live.set.filteredCount >= 100) first = performance.now() - t0;
       if (!live.loaded) return;
       const loadedMs = performance.now() - t0;
-      void live.close().then(() => done({ firstRowsMs: first, loadedMs, completions: live.set.completionCount }));
+      collectGarbage();
+      const completions = live.set.completionCount;
+      const heapBytesPerCompletion = (process.memoryUsage().heapUsed - heap0) / Math.max(1, completions);
+      void live.close().then(() => done({ firstRowsMs: first, loadedMs, completions, heapBytesPerCompletion }));
     }, { intervalMs: LIVE_UPDATE_MS });
     live.start().catch(fail);
   });
