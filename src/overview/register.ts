@@ -1,6 +1,7 @@
 /**
- * The "Show Run Overview" command. Its argument is a file or folder (a Uri from a menu, a path
- * from a script or test); without one it takes the focused viewer's source, else asks.
+ * The "Show Run Overview" command. Its argument is a file or folder (a Uri from a menu, a
+ * Rollout Sources node, a path from a script or test); without one it takes the focused
+ * viewer's source, else asks.
  */
 import * as vscode from 'vscode';
 import type { Viewers } from '../viewer/viewers';
@@ -9,7 +10,9 @@ import { RunOverviews } from './overviewPanel';
 export function registerRunOverview(extensionUri: vscode.Uri, viewers: Viewers): vscode.Disposable[] {
   const overviews = new RunOverviews(extensionUri);
   const show = async (arg?: unknown): Promise<void> => {
-    let target = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' && arg.length > 0 ? arg : viewers.focused?.target;
+    // A Uri (Explorer), a Rollout Sources node ({ uri }), a path (scripts, tests), else the focused viewer's source.
+    const node = typeof arg === 'object' && arg !== null && 'uri' in arg ? (arg as { uri: unknown }).uri : arg;
+    let target = node instanceof vscode.Uri ? node.fsPath : typeof node === 'string' && node.length > 0 ? node : viewers.focused?.target;
     if (!target) {
       const picked = await vscode.window.showOpenDialog({
         canSelectMany: false,

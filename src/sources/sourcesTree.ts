@@ -1,19 +1,34 @@
 /**
- * The "Rollout Sources" view: every `*.rollouts.jsonl` in the workspace plus whatever the user
- * opened this session. Clicking one opens it in the viewer.
+ * The "Rollout Sources" view: the rollout sources in the workspace in every format the viewer
+ * reads (a `*.rollouts.jsonl`, a TRL folder of `completions_<step>.parquet`, a verl folder of
+ * `<step>.jsonl`, an EasyR1 `generations.log`; see core/ingest/discover.ts) plus whatever the
+ * user opened this session. Clicking one opens it in the viewer; right-click for the overview.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EDITOR_VIEW_TYPE } from '../viewer/viewers';
+import { DISCOVER_GLOB, sourcesFrom } from '../core/ingest/discover';
 
-const PATTERN = '**/*.rollouts.jsonl';
 const EXCLUDE = '**/{node_modules,.git,.cache}/**';
+/** Per name pattern, so a verl folder of thousands of step files does not crowd out the rest. */
+const SEARCHES: readonly [string, number][] = [
+  ['**/*.rollouts.jsonl', 500],
+  ['**/completions_*.parquet', 5000],
+  ['**/generations.log', 200],
+  ['**/[0-9]*.jsonl', 5000],
+];
 
-export class RolloutSourcesTree implements vscode.TreeDataProvider<vscode.Uri>, vscode.Disposable {
+export interface SourceNode {
+  uri: vscode.Uri;
+  kind: 'file' | 'folder';
+  /** Null for a file opened from outside the workspace (its format is the viewer's to detect). */
+  format: string | null;
+}
+
+export class RolloutSourcesTree implements vscode.TreeDataProvider<SourceNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly opened = new Map<string, vscode.Uri>();
-  private readonly watcher = vscode.workspace.createFileSystemWatcher(PATTERN, false, true, false);
+  private readonly watcher = vscode.workspace.createFileSystemWatcher(DISCOVER_GLOB, false, true, false);
 
   constructor() {
     this.watcher.onDidCreate(() => this.refresh());
@@ -30,21 +45,33 @@ export class RolloutSourcesTree implements vscode.TreeDataProvider<vscode.Uri>, 
     this.refresh();
   }
 
-  async getChildren(element?: vscode.Uri): Promise<vscode.Uri[]> {
+  async getChildren(element?: SourceNode): Promise<SourceNode[]> {
     if (element) return [];
-    const found = vscode.workspace.workspaceFolders ? await vscode.workspace.findFiles(PATTERN, EXCLUDE, 500) : [];
-    const all = new Map<string, vscode.Uri>();
-    for (const u of [...found, ...this.opened.values()]) all.set(u.toString(), u);
-    return [...all.values()].sort((a, b) => a.fsPath.localeCompare(b.fsPath, undefined, { numeric: true }));
+    const found: string[] = [];
+    if (vscode.workspace.workspaceFolders) {
+      for (const [glob, most] of SEARCHES) for (const u of await vscode.workspace.findFiles(glob, EXCLUDE, most)) found.push(u.fsPath);
+    }
+    const all = new Map<string, SourceNode>();
+    for (const s of await sourcesFrom(found)) all.set(s.path, { uri: vscode.Uri.file(s.path), kind: s.kind, format: s.format });
+    for (const u of this.opened.values()) if (!all.has(u.fsPath)) all.set(u.fsPath, { uri: u, kind: 'file', format: null });
+    return [...all.values()].sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath, undefined, { numeric: true }));
   }
 
-  getTreeItem(uri: vscode.Uri): vscode.TreeItem {
+  getTreeItem(node: SourceNode): vscode.TreeItem {
+    const { uri, kind, format } = node;
     const item = new vscode.TreeItem(path.basename(uri.fsPath), vscode.TreeItemCollapsibleState.None);
     item.resourceUri = uri;
-    item.description = vscode.workspace.asRelativePath(path.dirname(uri.fsPath));
-    item.tooltip = uri.fsPath;
-    item.iconPath = new vscode.ThemeIcon('list-tree');
-    item.command = { command: 'vscode.openWith', title: 'Open in GRPO Rollout Viewer', arguments: [uri, EDITOR_VIEW_TYPE] };
+    const dir = path.dirname(uri.fsPath);
+    // At a workspace folder's root there is nothing to add (asRelativePath would give the full path).
+    const root = vscode.workspace.workspaceFolders?.some((f) => f.uri.fsPath === dir);
+    const where = root ? '' : vscode.workspace.asRelativePath(dir);
+    item.description = [format, where].filter(Boolean).join(' · ');
+    item.tooltip = `${uri.fsPath}${format ? `\n${format}${kind === 'folder' ? ', a folder of per-step files' : ''}` : ''}`;
+    item.iconPath = new vscode.ThemeIcon(kind === 'folder' ? 'folder-library' : 'list-tree');
+    item.contextValue = `source.${kind}`;
+    item.command = kind === 'folder'
+      ? { command: 'grpoStudio.openRolloutsFolder', title: 'Open in GRPO Rollout Viewer', arguments: [uri] }
+      : { command: 'grpoStudio.openRolloutsFile', title: 'Open in GRPO Rollout Viewer', arguments: [uri] };
     return item;
   }
 

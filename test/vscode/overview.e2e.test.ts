@@ -160,3 +160,46 @@ test('run overview: per-step charts with the core\'s numbers, growing as a write
     await wb.close();
   }
 });
+
+test('Rollout Sources lists a native file and a verl folder (not a dataset named 1.jsonl); a click opens the folder, the inline action its overview', { timeout: 180_000 }, async () => {
+  assert.ok(server, 'code-server started');
+  const ws = join(scratch, 'ws-sources');
+  mkdirSync(join(ws, 'verl/rollout'), { recursive: true });
+  mkdirSync(join(ws, 'data'), { recursive: true });
+  writeFileSync(join(ws, 'run.rollouts.jsonl'), readFileSync(SAMPLE_FILE, 'utf8'));
+  for (const step of [1, 2, 3]) {
+    const rows = [0, 1, 2, 3].map((k) => JSON.stringify({ input: `Which side? (${step})`, output: `<think>left</think><answer>${k % 2 ? 'left' : 'right'}</answer>`, gts: 'left', score: k % 2, step, uid: `${step}_0_${k}` }));
+    writeFileSync(join(ws, `verl/rollout/${step}.jsonl`), rows.join('\n') + '\n');
+  }
+  writeFileSync(join(ws, 'data/1.jsonl'), JSON.stringify({ question: 'What?', answer: 'A' }) + '\n');
+
+  const wb = await Workbench.open(server, ws);
+  try {
+    await wb.runCommand('Focus on Rollout Sources View');
+    const view = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: /Rollout Sources/i }) });
+    const rows = view.locator('.monaco-list-row');
+    const texts = await waitUntil('two sources listed', async () => {
+      const t = (await rows.allInnerTexts()).map((s) => s.replace(/\s+/g, ' ').trim());
+      return t.length === 2 ? t : undefined;
+    }, 30_000, 300);
+    assert.match(texts[0]!, /^run\.rollouts\.jsonl\s*native$/);
+    assert.match(texts[1]!, /^rollout\s*verl · verl$/);
+
+    await rows.nth(1).click();
+    const viewer = await wb.webviewFrame(async (fr) => (await fr.locator('[data-testid="group-row"]').count()) === 3);
+    assert.match((await viewer.locator('[data-testid="source-format"]').textContent()) ?? '', /verl/);
+
+    await rows.nth(1).hover();
+    await rows.nth(1).locator('.action-label[aria-label="Show Run Overview"]').click();
+    const f = await wb.webviewFrame(async (fr) => (await fr.locator('[data-testid="run-overview"]').count()) > 0);
+    await waitUntil('3 steps charted', async () => ((await f.locator('[data-testid="overview-chart"][data-chart="total"]').getAttribute('data-points')) === '3' ? true : undefined), 30_000, 300);
+    assert.match((await f.locator('[data-testid="overview-facts"]').textContent()) ?? '', /3 steps · 12 completions · verl/);
+    await wb.screenshot('sources');
+  } catch (err) {
+    const shot = await wb.screenshot('sources-failure').catch(() => 'none');
+    if (err instanceof Error) err.message += `\n  screenshot: ${shot}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
+    throw err;
+  } finally {
+    await wb.close();
+  }
+});
