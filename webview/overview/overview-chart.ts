@@ -110,10 +110,11 @@ export class OverviewChart {
         height: HEIGHT,
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { size: 6 } },
-        scales: { x: { time: false } },
+        scales: { x: { time: false }, y: { range: yRange(percent) } },
         series,
         bands: band ? [{ series: [band[0] + 1, band[1] + 1], fill: withAlpha(colour(this.def.series[band[0]]!.colour), 0.18) }] : [],
-        axes: [axis, { ...axis, size: 56, values: percent ? (_u, vals) => vals.map((v) => format(v, true)) : undefined }],
+        // Steps are whole numbers: ticks at whole-number increments only.
+        axes: [{ ...axis, incrs: STEP_INCRS }, { ...axis, size: 56, values: percent ? (_u, vals) => vals.map((v) => format(v, true)) : undefined }],
       },
       this.data,
       this.plotBox,
@@ -130,6 +131,25 @@ export class OverviewChart {
     this.plot?.destroy();
     this.root.remove();
   }
+}
+
+const STEP_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000, 100_000];
+
+/**
+ * The y range: a fraction (percent chart) from 0 up to a little above its largest value (at
+ * most 100%); anything else padded around its values, and a flat series (all equal, often 0)
+ * centred in a unit-sized window instead of uPlot's 0–100 guess.
+ */
+function yRange(percent: boolean | undefined): uPlot.Range.Function {
+  return (_u, min, max) => {
+    if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return percent ? [0, 1] : [0, 1];
+    if (percent) return [0, Math.min(1, Math.max(0.05, max * 1.15))];
+    if (min === max) {
+      const half = Math.max(0.5, Math.abs(min) * 0.1);
+      return [min - half, max + half];
+    }
+    return uPlot.rangeNum(min, max, 0.1, true);
+  };
 }
 
 const finite = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
