@@ -73,8 +73,15 @@ export class LineScanner {
   private b: Buffer = Buffer.alloc(0);
   private end = 0;
 
-  /** Fills the fields from `line` (no newline); false when the line needs a full parse. */
-  scan(line: Buffer): boolean {
+  /** Skip the completion's length and format facts (search needs only where the text is). */
+  private withoutFacts = false;
+
+  /**
+   * Fills the fields from `line` (no newline); false when the line needs a full parse. With
+   * `facts` false, `length` and `formatOk` are not computed (text search reads only the fields).
+   */
+  scan(line: Buffer, facts = true): boolean {
+    this.withoutFacts = !facts;
     this.b = line;
     this.end = line.length;
     this.step = -1;
@@ -203,6 +210,7 @@ export class LineScanner {
       return false;
     }
     if (!sawCompletion || this.ws(p + 1) !== this.end) return false;
+    if (this.withoutFacts) return true;
     if (completionFacts(b, this.completionStart + 1, this.completionEnd - 1, this) === null) {
       const text = this.decode(this.completionStart, this.completionEnd);
       this.length = Buffer.byteLength(text);

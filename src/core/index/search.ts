@@ -86,7 +86,7 @@ function rowAt(index: RolloutIndex, lo: number, hi: number, pos: number): number
 function fieldMatches(scanner: LineScanner, line: Buffer, field: TextField, matches: (s: string) => boolean): boolean {
   let completion: string;
   let prompt: string | undefined;
-  if (scanner.scan(line)) {
+  if (scanner.scan(line, false)) {
     try {
       completion = field === 'prompt' ? '' : scanner.completionText();
       prompt = field === 'completion' ? undefined : scanner.promptFields().text;
