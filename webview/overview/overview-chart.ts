@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import type { StepSummary } from '../../src/protocol/overview';
 import { themeVar } from '../runs/theme';
+import { STEP_INCRS } from '../charts/step-axis';
 import type { ChartDef, Colour } from './chart-defs';
 
 const HEIGHT = 160;
@@ -132,8 +133,6 @@ export class OverviewChart {
     this.root.remove();
   }
 }
-
-const STEP_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000, 100_000];
 
 /**
  * The y range: a fraction (percent chart) from 0 up to a little above its largest value (at

@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import type { ChartSlot } from './chart-slots';
 import { chartColours } from './theme';
+import { STEP_INCRS } from '../charts/step-axis';
 
 const HEIGHT = 150;
 
@@ -70,7 +71,7 @@ export class MetricChart {
         cursor: { drag: { x: false, y: false }, points: { size: 6 } },
         scales: { x: { time: false } },
         series: [{ label: 'step' }, { label: this.slot.title, stroke: c.line, width: 1.5, points: { show: () => this.steps.length <= 60 } }],
-        axes: [axis, { ...axis, size: 56 }],
+        axes: [{ ...axis, incrs: STEP_INCRS }, { ...axis, size: 56 }],
       },
       data,
       this.plotBox,
