@@ -49,6 +49,10 @@ export interface JudgeConfig {
   localModelPath: string;
   /** Absolute path of a prompt template file, or '' for the built-in prompt. */
   promptTemplate: string;
+  /** Send the LLM tier's requests through the OpenAI Batch API. */
+  useBatchApi: boolean;
+  /** Wait between polls of a batch's status. */
+  batchPollMs: number;
 }
 
 export function readJudgeConfig(): JudgeConfig {
@@ -66,5 +70,7 @@ export function readJudgeConfig(): JudgeConfig {
     timeoutMs: Math.round(positive(c.get<number>('timeoutSeconds'), 60) * 1000),
     localModelPath: absolute(expand(c.get<string>('localModelPath'))),
     promptTemplate: absolute(expand(c.get<string>('promptTemplate'))),
+    useBatchApi: c.get<boolean>('useBatchApi', false) === true,
+    batchPollMs: Math.round(positive(c.get<number>('batchPollSeconds'), 30) * 1000),
   };
 }

@@ -24,6 +24,17 @@ export interface JudgeRunResult extends JudgeTotals {
   cancelled: boolean;
 }
 
+/** The Batch API's status changes go to the progress notification and the log. */
+function batchOptions(pollMs: number, progress: vscode.Progress<{ message?: string }>): { pollMs: number; onStatus: (status: string, id: string) => void } {
+  return {
+    pollMs,
+    onStatus: (status, id) => {
+      log().info(`judge: batch ${id} ${status}`);
+      progress.report({ message: `batch ${id}: ${status}` });
+    },
+  };
+}
+
 export class JudgeService implements vscode.Disposable {
   readonly verdicts = new VerdictStore();
   private readonly emitter = new vscode.EventEmitter<string>();
@@ -95,7 +106,7 @@ export class JudgeService implements vscode.Disposable {
           opened = await openJudges({
             policy: cfg.policy,
             ...(cfg.localModelPath ? { localModelDir: cfg.localModelPath } : {}),
-            ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}) } } : {}),
+            ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}), ...(cfg.useBatchApi ? { batch: batchOptions(cfg.batchPollMs, progress) } : {}) } } : {}),
           });
           const total = records.length;
           // Every file's items and cache first: the LLM's cost is estimated over all of them before any call.

@@ -224,3 +224,41 @@ test('judge offline from the editor: the local ONNX tier of the installed VSIX o
     rmSync(model, { recursive: true, force: true });
   }
 });
+
+test('judge through the OpenAI Batch API from the editor: upload, batch, polls, output read back into badges and the cache', { timeout: 180_000 }, async () => {
+  assert.ok(server && openai, 'code-server and the loopback judge started');
+  const ws = join(scratch, 'ws-batch');
+  mkdirSync(join(ws, '.vscode'), { recursive: true });
+  writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'grpoStudio.judge.useBatchApi': true, 'grpoStudio.judge.batchPollSeconds': 1 }));
+  const file = join(ws, 'batch.rollouts.jsonl');
+  writeFileSync(file, JUDGED.map((c, k) => line(5, k, c.think, c.answer)).join('\n') + '\n');
+  const chatCalls = openai.chatRequests.length;
+  const batchesBefore = openai.requests.filter((r) => r === 'POST /v1/batches').length;
+
+  const wb = await Workbench.open(server, ws);
+  try {
+    await wb.openFile('batch.rollouts.jsonl');
+    const f = await wb.webviewFrame();
+    // A new browser: VS Code in a browser keeps its secret storage there, so the key is set again.
+    await runCommandAndAnswer(wb, 'GRPO Studio: Set Judge API Key…', KEY);
+    await f.locator('[data-testid="group-row"][data-key="5/0"]').click();
+    await waitUntil('4 completions shown', async () => ((await f.locator('[data-testid="completion"]').count()) === 4 ? true : undefined), 20_000);
+    await wb.runCommand('GRPO Studio: Judge This Group');
+    const verdicts = await waitUntil('a verdict on each completion', async () => {
+      const v = await f.locator('[data-testid="verdict"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
+      return v.length === 4 ? v : undefined;
+    }, 60_000, 300);
+    assert.deepEqual(verdicts, JUDGED.map((c) => c.verdict));
+    assert.equal(openai.requests.filter((r) => r === 'POST /v1/batches').length, batchesBefore + 1, 'one batch created');
+    assert.ok(openai.requests.some((r) => r === 'POST /v1/files') && openai.requests.some((r) => /^GET \/v1\/batches\/batch_/.test(r)), 'uploaded, then polled');
+    assert.equal(openai.chatRequests.length, chatCalls, 'no live chat call');
+    const cached = readFileSync(cachePathFor(file), 'utf8').trim().split('\n');
+    assert.equal(cached.length, 4);
+  } catch (err) {
+    const shot = await wb.screenshot('judge-batch-failure').catch(() => 'none');
+    if (err instanceof Error) err.message += `\n  requests: ${openai.requests.slice(-12).join(', ')}\n  toasts: ${(await toasts(wb).catch(() => [])).join(' | ')}\n  screenshot: ${shot}`;
+    throw err;
+  } finally {
+    await wb.close();
+  }
+});
