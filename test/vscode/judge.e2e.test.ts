@@ -201,7 +201,9 @@ test('judge offline from the editor: the local ONNX tier of the installed VSIX o
     const f = await wb.webviewFrame();
     await f.locator('[data-testid="group-row"][data-key="3/0"]').click();
     await waitUntil('3 completions shown', async () => ((await f.locator('[data-testid="completion"]').count()) === 3 ? true : undefined), 20_000);
-    await wb.runCommand('GRPO Studio: Judge This Step');
+    // From the viewer's editor-title menu ("More Actions…"), where the judge commands also live.
+    await wb.page.locator('.editor-actions .action-label[aria-label^="More Actions"]').first().click();
+    await wb.page.locator('.monaco-menu .action-label', { hasText: 'Judge This Step' }).first().click();
     const verdicts = await waitUntil('a verdict on each completion', async () => {
       const v = await f.locator('[data-testid="verdict"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
       return v.length === 3 ? v : undefined;
