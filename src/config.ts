@@ -53,6 +53,8 @@ export interface JudgeConfig {
   useBatchApi: boolean;
   /** Wait between polls of a batch's status. */
   batchPollMs: number;
+  /** Ask (modal, with the estimate) before an LLM run that may judge more completions than this. */
+  confirmAbove: number;
 }
 
 export function readJudgeConfig(): JudgeConfig {
@@ -72,5 +74,6 @@ export function readJudgeConfig(): JudgeConfig {
     promptTemplate: absolute(expand(c.get<string>('promptTemplate'))),
     useBatchApi: c.get<boolean>('useBatchApi', false) === true,
     batchPollMs: Math.round(positive(c.get<number>('batchPollSeconds'), 30) * 1000),
+    confirmAbove: Math.max(0, Math.floor(c.get<number>('confirmAbove', 100) ?? 100)),
   };
 }

@@ -8,11 +8,13 @@ import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { VerdictCache, cachePathFor } from '../core/judge/cache';
 import { judgeCompletions, tiersOf, type JudgedCompletion } from '../core/judge/cascade';
-import { estimateLine, judgeItemOf, judgeTotals, llmEstimate, openJudges, totalsLine, type JudgeTotals, type LlmEstimate, type OpenJudges } from '../core/judge/session';
+import { estimateLine, judgeItemOf, judgeTotals, llmEstimate, openJudges, sumEstimates, totalsLine, type JudgeTotals, type LlmEstimate, type OpenJudges } from '../core/judge/session';
+import { LlmJudge } from '../core/judge/llm';
+import type { JudgeItem } from '../core/judge/verdict';
 import { readRollouts } from '../core/rollouts/read';
 import { GroupKeys } from '../core/rollouts/groups';
 import type { LoadedRecord } from '../core/view/rolloutSet';
-import { readJudgeConfig } from '../config';
+import { readJudgeConfig, type JudgeConfig } from '../config';
 import { log } from '../log';
 import type { JudgeApiKey } from './apiKey';
 import { VerdictStore } from './verdictStore';
@@ -33,6 +35,18 @@ function batchOptions(pollMs: number, progress: vscode.Progress<{ message?: stri
       progress.report({ message: `batch ${id}: ${status}` });
     },
   };
+}
+
+/** What a judge run was given: the items and open cache of each file, the settings, the estimate. */
+interface JudgePlan {
+  runs: { file: string; items: JudgeItem[]; cache: VerdictCache }[];
+  total: number;
+  what: string;
+  cfg: JudgeConfig;
+  tiers: readonly string[];
+  apiKey: string | undefined;
+  template: string | undefined;
+  estimate: LlmEstimate | undefined;
 }
 
 export class JudgeService implements vscode.Disposable {
@@ -95,6 +109,39 @@ export class JudgeService implements vscode.Disposable {
     const byFile = new Map<string, LoadedRecord[]>();
     for (const r of records) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r]);
 
+    // Every file's items and cache first: the LLM's cost is estimated over all of them before any call.
+    const runs = [...byFile].map(([file, recs]) => {
+      const keys = new GroupKeys();
+      return { file, items: recs.map((l) => judgeItemOf(l.record, { line: l.line, group: keys.keyOf(l.record) })), cache: VerdictCache.open(cachePathFor(file)) };
+    });
+    try {
+      let estimate: LlmEstimate | undefined;
+      if (apiKey) {
+        // Prompt rendering and cache keys only: this client makes no request.
+        const pricing = new LlmJudge({ baseURL: cfg.baseUrl, model: cfg.model, apiKey, ...(template ? { template } : {}) });
+        estimate = sumEstimates(runs.map((r) => llmEstimate(pricing, r.items, r.cache)));
+        log().info(`judge ${what} (${cfg.policy}): LLM estimate (at most) ${estimateLine(estimate)}`);
+        if (estimate.completions > cfg.confirmAbove) {
+          const go = await vscode.window.showWarningMessage(
+            `Judge ${what} with ${cfg.model}?`,
+            { modal: true, detail: `The LLM tier may be asked about ${estimateLine(estimate)} (at most: earlier tiers and the cache may settle some). Asked because it is more than grpoStudio.judge.confirmAbove (${cfg.confirmAbove}).` },
+            'Judge',
+          );
+          if (go !== 'Judge') {
+            log().info(`judge ${what}: not started (declined at the estimate)`);
+            return undefined;
+          }
+        }
+      }
+      return await this.run({ runs, total: records.length, what, cfg, tiers, apiKey, template, estimate });
+    } finally {
+      for (const r of runs) r.cache.close();
+    }
+  }
+
+  /** The judging itself, under a cancellable progress; the caller owns (and closes) the caches. */
+  private run(plan: JudgePlan): Thenable<JudgeRunResult | undefined> {
+    const { runs, total, what, cfg, tiers, apiKey, template, estimate } = plan;
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Judging ${what} (${cfg.policy})`, cancellable: true },
       async (progress, token) => {
@@ -108,44 +155,23 @@ export class JudgeService implements vscode.Disposable {
             ...(cfg.localModelPath ? { localModelDir: cfg.localModelPath } : {}),
             ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}), ...(cfg.useBatchApi ? { batch: batchOptions(cfg.batchPollMs, progress) } : {}) } } : {}),
           });
-          const total = records.length;
-          // Every file's items and cache first: the LLM's cost is estimated over all of them before any call.
-          const runs = [...byFile].map(([file, recs]) => {
-            const keys = new GroupKeys();
-            return { file, items: recs.map((l) => judgeItemOf(l.record, { line: l.line, group: keys.keyOf(l.record) })), cache: VerdictCache.open(cachePathFor(file)) };
-          });
-          let estimate: LlmEstimate | undefined;
-          try {
-            if (opened.llm) {
-              const parts = runs.map((r) => llmEstimate(opened!.llm!, r.items, r.cache));
-              estimate = parts.reduce((a, b) => ({
-                completions: a.completions + b.completions,
-                promptTokens: a.promptTokens + b.promptTokens,
-                completionTokens: a.completionTokens + b.completionTokens,
-                dollars: a.dollars === null || b.dollars === null ? null : a.dollars + b.dollars,
-              }));
-              log().info(`judge ${what} (${cfg.policy}): LLM estimate (at most) ${estimateLine(estimate)}`);
-              progress.report({ message: `LLM at most ${estimateLine(estimate)}` });
-            }
-            let done = 0;
-            for (const { file, items, cache } of runs) {
-              if (ctl.signal.aborted) break;
-              const results = await judgeCompletions(items, cfg.policy, opened.judges, {
-                cache,
-                signal: ctl.signal,
-                onJudged: () => {
-                  done++;
-                  progress.report({ increment: 100 / total, message: `${done} of ${total}` });
-                },
-              });
-              all.push(...results);
-              const failures = new Map<number, { reason: string; tier: string }>();
-              for (const r of results) if (!r.verdict && r.item.line !== undefined) failures.set(r.item.line, { reason: r.failure ?? 'not judged', tier: r.trail.at(-1)?.tier ?? tiers.at(-1)! });
-              this.verdicts.judged(file, failures, results.filter((r) => r.verdict).map((r) => r.item.line!));
-              this.emitter.fire(file);
-            }
-          } finally {
-            for (const r of runs) r.cache.close();
+          if (estimate) progress.report({ message: `LLM at most ${estimateLine(estimate)}` });
+          let done = 0;
+          for (const { file, items, cache } of runs) {
+            if (ctl.signal.aborted) break;
+            const results = await judgeCompletions(items, cfg.policy, opened.judges, {
+              cache,
+              signal: ctl.signal,
+              onJudged: () => {
+                done++;
+                progress.report({ increment: 100 / total, message: `${done} of ${total}` });
+              },
+            });
+            all.push(...results);
+            const failures = new Map<number, { reason: string; tier: string }>();
+            for (const r of results) if (!r.verdict && r.item.line !== undefined) failures.set(r.item.line, { reason: r.failure ?? 'not judged', tier: r.trail.at(-1)?.tier ?? tiers.at(-1)! });
+            this.verdicts.judged(file, failures, results.filter((r) => r.verdict).map((r) => r.item.line!));
+            this.emitter.fire(file);
           }
           const totals: JudgeRunResult = { ...judgeTotals(all, opened.llm), cancelled: ctl.signal.aborted };
           const before = estimate ? ` (estimated before: at most ~${estimate.promptTokens + estimate.completionTokens} tokens${estimate.dollars === null ? '' : `, ~$${estimate.dollars.toFixed(4)}`})` : '';

@@ -227,11 +227,12 @@ test('judge offline from the editor: the local ONNX tier of the installed VSIX o
   }
 });
 
-test('judge through the OpenAI Batch API from the editor: upload, batch, polls, output read back into badges and the cache', { timeout: 180_000 }, async () => {
+test('judge through the OpenAI Batch API from the editor: asked first with the estimate (declined: nothing sent), then upload, batch, polls, output read back into badges and the cache', { timeout: 180_000 }, async () => {
   assert.ok(server && openai, 'code-server and the loopback judge started');
   const ws = join(scratch, 'ws-batch');
   mkdirSync(join(ws, '.vscode'), { recursive: true });
-  writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'grpoStudio.judge.useBatchApi': true, 'grpoStudio.judge.batchPollSeconds': 1 }));
+  // confirmAbove 2: four completions for the LLM make the judge ask first, with the estimate.
+  writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'grpoStudio.judge.useBatchApi': true, 'grpoStudio.judge.batchPollSeconds': 1, 'grpoStudio.judge.confirmAbove': 2 }));
   const file = join(ws, 'batch.rollouts.jsonl');
   writeFileSync(file, JUDGED.map((c, k) => line(5, k, c.think, c.answer)).join('\n') + '\n');
   const chatCalls = openai.chatRequests.length;
@@ -245,7 +246,24 @@ test('judge through the OpenAI Batch API from the editor: upload, batch, polls, 
     await runCommandAndAnswer(wb, 'GRPO Studio: Set Judge API Key…', KEY);
     await f.locator('[data-testid="group-row"][data-key="5/0"]').click();
     await waitUntil('4 completions shown', async () => ((await f.locator('[data-testid="completion"]').count()) === 4 ? true : undefined), 20_000);
+    const dialog = wb.page.locator('.monaco-dialog-box');
+    // Declined at the estimate: nothing is sent.
     await wb.runCommand('GRPO Studio: Judge This Group');
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    const asked = ((await dialog.innerText()) ?? '').replace(/\s+/g, ' ');
+    assert.match(asked, /Judge group 5\/0 of batch\.rollouts\.jsonl with judge-test\?/);
+    assert.match(asked, /4 completions, ~\d+ prompt \+ ~240 completion tokens/);
+    const requestsBefore = openai.requests.length;
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(openai.requests.length, requestsBefore, 'declined: no request');
+    assert.equal(await f.locator('[data-testid="verdict"]').count(), 0);
+
+    // Accepted: the run goes through the Batch API.
+    await wb.runCommand('GRPO Studio: Judge This Group');
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    await dialog.locator('.monaco-button', { hasText: /^Judge$/ }).click();
     const verdicts = await waitUntil('a verdict on each completion', async () => {
       const v = await f.locator('[data-testid="verdict"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
       return v.length === 4 ? v : undefined;

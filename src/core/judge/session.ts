@@ -91,6 +91,19 @@ export function llmEstimate(llm: LlmJudge, items: readonly JudgeItem[], cache: V
   return { completions: uncached.length, ...llm.estimate(uncached) };
 }
 
+/** Estimates of several files added up (dollars only when every part has a price). */
+export function sumEstimates(parts: readonly LlmEstimate[]): LlmEstimate {
+  return parts.reduce<LlmEstimate>(
+    (a, b) => ({
+      completions: a.completions + b.completions,
+      promptTokens: a.promptTokens + b.promptTokens,
+      completionTokens: a.completionTokens + b.completionTokens,
+      dollars: a.dollars === null || b.dollars === null ? null : a.dollars + b.dollars,
+    }),
+    { completions: 0, promptTokens: 0, completionTokens: 0, dollars: 0 },
+  );
+}
+
 export function estimateLine(e: LlmEstimate): string {
   return `${e.completions} completions, ~${e.promptTokens} prompt + ~${e.completionTokens} completion tokens${e.dollars === null ? '' : `, ~$${e.dollars.toFixed(4)}`}`;
 }
