@@ -208,6 +208,32 @@ export class Workbench {
     await this.pick(`>${title}`, title);
   }
 
+  /**
+   * Runs a palette command that asks at once in the same quick input (an input box, found by
+   * `inputSelector`), and answers it. Tries three times, as `pick` does.
+   */
+  async runCommandAndAnswer(title: string, inputSelector: string, answer: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input.input');
+    const box = this.page.locator(inputSelector);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(`>${title}`);
+        await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: 15_000 });
+        await this.page.keyboard.press('Enter');
+        await box.waitFor({ state: 'visible', timeout: 15_000 });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await this.page.keyboard.press('Escape');
+      }
+    }
+    await box.fill(answer);
+    await this.page.keyboard.press('Enter');
+    await box.waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+
   /** Opens a workspace file with its default editor through Quick Open. */
   async openFile(relativePath: string): Promise<void> {
     await this.pick(relativePath, relativePath.split('/').pop() ?? relativePath);

@@ -7,12 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { CodeServer, REPO_ROOT, Workbench, waitUntil } from './codeServer';
+import { appendInPieces } from './writer';
 
 const VSIX = process.env.GRPO_STUDIO_VSIX ?? join(REPO_ROOT, 'grpo-studio.vsix');
 const scratch = mkdtempSync(join(tmpdir(), 'grpo-follow-e2e-'));
@@ -37,50 +37,6 @@ function line(step: number, k: number): string {
     completion: `<think>${think}</think> <answer>${k % 2 ? 'left' : 'right'}</answer>`,
     rewards: { accuracy: k % 2, format: 1 }, reward: 1 + (k % 2),
   }) + '\n';
-}
-
-/** A writer in its own process: appends `text` in random pieces (splitting lines and UTF-8), with pauses. */
-function writeInPieces(file: string, text: string): Promise<void> {
-  const script = `
-    const fs = require('node:fs');
-    const bytes = Buffer.from(process.argv[2], 'utf8');
-    let at = 0;
-    const next = () => {
-      if (at >= bytes.length) return;
-      const n = 1 + Math.floor(Math.random() * 300);
-      fs.appendFileSync(process.argv[1], bytes.subarray(at, at + n));
-      at += n;
-      setTimeout(next, Math.random() * 40);
-    };
-    next();`;
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, ['-e', script, file, text], { stdio: 'inherit' });
-    child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`writer exited with ${code}`))));
-  });
-}
-
-/** Runs "Go to Step…" and answers its input box (which reuses the palette's quick input at once). */
-async function goToStepFromPalette(wb: Workbench, step: number): Promise<void> {
-  const input = wb.page.locator('.quick-input-widget input.input');
-  const title = 'GRPO Studio: Go to Step…';
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await wb.page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(`>${title}`);
-      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: 15_000 });
-      await wb.page.keyboard.press('Enter');
-      await wb.page.locator('.quick-input-widget input.input[placeholder="Step number"]').waitFor({ state: 'visible', timeout: 15_000 });
-      break;
-    } catch (err) {
-      if (attempt === 3) throw err;
-      await wb.page.keyboard.press('Escape');
-    }
-  }
-  await input.fill(String(step));
-  await wb.page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 const byTestId = (f: Frame, id: string) => f.locator(`[data-testid="${id}"]`);
@@ -119,7 +75,7 @@ test('the viewer follows a file a writer process appends to: new groups, a grown
       for (let k = 0; k < 4; k++) more += line(step, k);
       if (step === 5) more += line(0, 4); // a late completion of an existing group
     }
-    await writeInPieces(file, more);
+    await appendInPieces(file, more);
 
     const keys = await waitUntil('eight groups', async () => {
       const k = await rowKeys(f);
@@ -151,7 +107,7 @@ test('the viewer follows a file a writer process appends to: new groups, a grown
     assert.equal(await error.count(), 0, 'the error is gone');
 
     // Go to Step… from the palette selects the step's first group.
-    await goToStepFromPalette(wb, 7);
+    await wb.runCommandAndAnswer('GRPO Studio: Go to Step…', '.quick-input-widget input.input[placeholder="Step number"]', '7');
     await waitUntil('step 7 selected', async () =>
       (await f.locator('[data-testid="group-row"][aria-selected="true"]').getAttribute('data-key').catch(() => null)) === '7/0' ? true : undefined, 20_000);
     await waitUntil('step 7 shown', async () => (/step 7/i.test(await text(f, 'group-view')) ? true : undefined), 20_000);

@@ -61,29 +61,6 @@ const JUDGED = [
   { think: 'Left, beside the café door: so the answer is left.', answer: 'left', verdict: 'aligned' },
 ];
 
-/** Runs a palette command that asks in a password box (which reuses the palette's quick input at once) and answers it. */
-async function runCommandAndAnswer(wb: Workbench, title: string, answer: string): Promise<void> {
-  const input = wb.page.locator('.quick-input-widget input.input');
-  const box = wb.page.locator('.quick-input-widget input.input[type="password"]');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await wb.page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(`>${title}`);
-      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: 15_000 });
-      await wb.page.keyboard.press('Enter');
-      await box.waitFor({ state: 'visible', timeout: 15_000 });
-      break;
-    } catch (err) {
-      if (attempt === 3) throw err;
-      await wb.page.keyboard.press('Escape');
-    }
-  }
-  await box.fill(answer);
-  await wb.page.keyboard.press('Enter');
-  await box.waitFor({ state: 'hidden', timeout: 10_000 });
-}
-
 const toasts = (wb: Workbench) => wb.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
 /** Every notification of the window: VS Code may keep a new one out of the toasts (read the center then). */
 async function notifications(wb: Workbench): Promise<string[]> {
@@ -127,7 +104,7 @@ test('judge from the editor: key via secret storage, badges and reasons from a l
     assert.equal(openai.chatRequests.length, 0);
     await wb.page.keyboard.press('Escape');
 
-    await runCommandAndAnswer(wb, 'GRPO Studio: Set Judge API Key…', KEY);
+    await wb.runCommandAndAnswer('GRPO Studio: Set Judge API Key…', '.quick-input-widget input.input[type="password"]', KEY);
     await waitUntil('the key saved', async () => ((await toasts(wb)).some((t) => /saved in secret storage/.test(t)) ? true : undefined), 20_000);
 
     await f.locator('[data-testid="group-row"][data-key="1/0"]').click();
@@ -243,7 +220,7 @@ test('judge through the OpenAI Batch API from the editor: asked first with the e
     await wb.openFile('batch.rollouts.jsonl');
     const f = await wb.webviewFrame();
     // A new browser: VS Code in a browser keeps its secret storage there, so the key is set again.
-    await runCommandAndAnswer(wb, 'GRPO Studio: Set Judge API Key…', KEY);
+    await wb.runCommandAndAnswer('GRPO Studio: Set Judge API Key…', '.quick-input-widget input.input[type="password"]', KEY);
     await f.locator('[data-testid="group-row"][data-key="5/0"]').click();
     await waitUntil('4 completions shown', async () => ((await f.locator('[data-testid="completion"]').count()) === 4 ? true : undefined), 20_000);
     const dialog = wb.page.locator('.monaco-dialog-box');

@@ -7,12 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { CodeServer, REPO_ROOT, Workbench, waitUntil } from './codeServer';
+import { appendInPieces } from './writer';
 import { RunOverview } from '../../src/core/overview/runOverview';
 import type { StepSummary } from '../../src/core/overview/stepSummary';
 import { parseRecordLine, type RolloutRecord } from '../../src/core/schema/record';
@@ -42,29 +42,6 @@ function expected(lines: string[]): StepSummary[] {
   });
   o.add(records);
   return o.all().sort((a, b) => a.step - b.step);
-}
-
-/** Appends `text` from another process in random pieces (splitting lines and UTF-8). */
-function writeInPieces(file: string, text: string): Promise<void> {
-  const script = `
-    const fs = require('node:fs');
-    const bytes = Buffer.from(fs.readFileSync(process.argv[2]));
-    let at = 0;
-    const next = () => {
-      if (at >= bytes.length) return;
-      const n = 1 + Math.floor(Math.random() * 2000);
-      fs.appendFileSync(process.argv[1], bytes.subarray(at, at + n));
-      at += n;
-      setTimeout(next, Math.random() * 30);
-    };
-    next();`;
-  const src = join(scratch, `more-${Date.now()}.txt`);
-  writeFileSync(src, text);
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, ['-e', script, file, src], { stdio: 'inherit' });
-    child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`writer exited with ${code}`))));
-  });
 }
 
 /** The panel's table: step → [reward mean, zero-variance groups, completions]. */
@@ -134,7 +111,7 @@ test('run overview: per-step charts with the core\'s numbers, growing as a write
         more.push(JSON.stringify({ ...r, step: lastStep + k, group: `${String(r.group)}+${k}` }));
       }
     }
-    await writeInPieces(file, more.join('\n') + '\n');
+    await appendInPieces(file, more.join('\n') + '\n', { mostBytes: 2000, mostPauseMs: 30 });
     const grown = expected([...lines, ...more]);
     assert.equal(grown.length, first.length + 3);
     await expectSteps(f, grown);
