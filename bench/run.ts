@@ -99,6 +99,25 @@ async function firstRows(): Promise<number> {
   return ms;
 }
 
+/** The fixed-latency loopback server in a child process (bench/judge-server.ts) for the length of `fn`. */
+async function withJudgeServer<T>(latencyMs: number, fn: (baseURL: string) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, [...process.execArgv, join(ROOT, 'bench/judge-server.ts'), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((ok, fail) => {
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('\n')) ok(out.trim());
+      });
+      child.on('exit', (code) => fail(new Error(`judge bench server exited with ${code}`)));
+    });
+    return await fn(url);
+  } finally {
+    child.stdin!.end();
+    child.kill();
+  }
+}
+
 async function main(): Promise<void> {
   const log = (s: string): void => void process.stderr.write(s + '\n');
   log(`bench: ${completions.toLocaleString()} completions${quick ? ' (--quick)' : ''}`);
@@ -147,8 +166,8 @@ async function main(): Promise<void> {
   }
   const searchGbps = gb / (searches[0]!.ms / 1000);
 
-  log('judge throughput (loopback server, 500 ms latency)…');
-  const judge = await benchJudgeThroughput();
+  log('judge throughput (loopback server in its own process, 500 ms latency)…');
+  const judge = await withJudgeServer(500, (baseURL) => benchJudgeThroughput({ baseURL, latencyMs: 500 }));
   const judgeRatio = Math.min(...judge.map((j) => j.ratio));
   await idx.close();
 
