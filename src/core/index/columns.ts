@@ -3,7 +3,7 @@
  * to fit when a build pass ends, so a million completions cost tens of megabytes, not objects.
  */
 
-type Typed = Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array;
+type Typed = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 type TypedCtor<T extends Typed> = { new (n: number): T };
 
 /** One growable column. `data` may be longer than the row count; read only `[0, count)`. */
@@ -39,9 +39,10 @@ export const f64 = (fill = 0): Column<Float64Array> => new Column(Float64Array, 
 export const f32 = (fill = 0): Column<Float32Array> => new Column(Float32Array, 0, fill);
 export const i32 = (fill = 0): Column<Int32Array> => new Column(Int32Array, 0, fill);
 export const u32 = (): Column<Uint32Array> => new Column(Uint32Array, 0);
+export const u16 = (fill = 0): Column<Uint16Array> => new Column(Uint16Array, 0, fill);
 export const u8 = (): Column<Uint8Array> => new Column(Uint8Array, 0);
 
-export type AnyColumn = Column<Float64Array> | Column<Float32Array> | Column<Int32Array> | Column<Uint32Array> | Column<Uint8Array>;
+export type AnyColumn = Column<Float64Array> | Column<Float32Array> | Column<Int32Array> | Column<Uint32Array> | Column<Uint16Array> | Column<Uint8Array>;
 
 /** Bits of the per-completion flags column. */
 export const FLAG = {

@@ -11,7 +11,7 @@ import { formatMatches } from '../chain/parse';
 import { decodeLine, LineSplitter } from '../ingest/lines';
 import { completionText, parseRecordLine, type BadLine, type RolloutRecord } from '../schema/record';
 import { GroupKeys } from '../rollouts/groups';
-import { f32, FLAG, i32, u32, u8, type AnyColumn, type Column } from './columns';
+import { f32, FLAG, i32, u16, u32, u8, type AnyColumn, type Column } from './columns';
 import { GroupTable } from './groupTable';
 import { LineScanner } from './scan';
 import { RecordCache } from './recordCache';
@@ -58,6 +58,9 @@ export class RowReadError extends Error {
   }
 }
 
+/** `completionAt` when the completion's place in the line is not known. */
+export const NO_COMPLETION_AT = 0xffff;
+
 export class RolloutIndex {
   /** Completions indexed so far (the columns' valid length). */
   count = 0;
@@ -78,6 +81,12 @@ export class RolloutIndex {
   /** UTF-8 bytes of the completion text. */
   readonly length = i32();
   readonly flags = u8();
+  /**
+   * Where the completion's JSON string starts in its line (its opening quote), so a completion
+   * search finds the text without walking the line; NO_COMPLETION_AT when unknown (the full-parse
+   * path, segments, or a line longer than 64 KiB before it).
+   */
+  readonly completionAt = u16(NO_COMPLETION_AT);
   /** Logged reward per function name; NaN where a line does not log it. */
   readonly rewards = new Map<string, Column<Float32Array>>();
 
@@ -179,7 +188,8 @@ export class RolloutIndex {
         this.derivedRun = false;
       }
       this.setRewards(s.rewardNames, s.rewardValues);
-      this.addRow(offset, b.length, line, s.step, s.group, s.index, s.reward, s.advantage, s.length, s.formatOk ? FLAG.formatOk : 0);
+      this.addRow(offset, b.length, line, s.step, s.group, s.index, s.reward, s.advantage, s.length, s.formatOk ? FLAG.formatOk : 0,
+        s.completionStart < NO_COMPLETION_AT ? s.completionStart : NO_COMPLETION_AT);
       return;
     }
     this.fullLine(b, offset, line);
@@ -204,12 +214,12 @@ export class RolloutIndex {
     const flags = FLAG.fullParse | (formatMatches(text) ? FLAG.formatOk : 0);
     this.derivedRun = rec.group === undefined;
     this.addRow(offset, b.length, line, rec.step ?? -1, this.derivedKeys.keyOf(rec), rec.index ?? -1, rec.reward ?? NaN,
-      rec.advantage ?? NaN, Buffer.byteLength(text), flags);
+      rec.advantage ?? NaN, Buffer.byteLength(text), flags, NO_COMPLETION_AT);
   }
 
   /** Appends one row; its logged rewards were stored by `setRewards`. */
   private addRow(offset: number, bytes: number, line: number, step: number, group: string, index: number,
-    reward: number, advantage: number, length: number, flags: number): void {
+    reward: number, advantage: number, length: number, flags: number, completionAt: number): void {
     const i = this.count;
     if (i >= this.offsetLow.data.length) for (const c of this.allColumns()) c.reserve(i);
     // Summed in a fixed order (by name) so the total does not depend on key order in the line.
@@ -235,6 +245,7 @@ export class RolloutIndex {
     this.advantage.data[i] = advantage;
     this.length.data[i] = length;
     this.flags.data[i] = flags;
+    this.completionAt.data[i] = completionAt;
     this.group.data[i] = this.groups.add(group, i, step, total);
     this.count = i + 1;
   }
@@ -269,7 +280,7 @@ export class RolloutIndex {
 
   private allColumns(): AnyColumn[] {
     return [this.offsetLow, this.byteLength, this.line, this.step, this.group, this.index, this.total, this.advantage,
-      this.length, this.flags, ...this.rewards.values()];
+      this.length, this.flags, this.completionAt, ...this.rewards.values()];
   }
 
   private fit(): void {

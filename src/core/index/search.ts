@@ -3,14 +3,15 @@
  * A substring is first found as bytes (native search for the ways JSON writers encode it: plain
  * UTF-8, `\uXXXX` for non-ASCII as Python's json.dumps does, `<>&` escaped as Go does), then the
  * candidate row's prompt and completion are decoded and checked exactly. A regex has no byte form
- * to look for, so every row's fields are decoded and tested. A match only in a writer's unusual
- * escapes of plain characters (`\u0061` for "a") is not found.
+ * to look for, so every row's fields are decoded and tested. A completion is read from where the
+ * index saw it in its line (`completionAt`), without walking the rest of the line. A match only
+ * in a writer's unusual escapes of plain characters (`\u0061` for "a") is not found.
  */
 import { open } from 'node:fs/promises';
 import { decodeLine } from '../ingest/lines';
 import { completionText, parseRecordLine } from '../schema/record';
 import type { TextField } from './query';
-import type { RolloutIndex } from './rolloutIndex';
+import { NO_COMPLETION_AT, type RolloutIndex } from './rolloutIndex';
 import { LineScanner } from './scan';
 
 const BATCH_BYTES = 8 << 20;
@@ -61,9 +62,9 @@ export async function searchRows(index: RolloutIndex, pattern: string | RegExp, 
             at = batch.indexOf(form, index.offsetOf(r) - start + index.byteLength.data[r]!);
           }
         }
-        for (const r of candidates) if (fieldMatches(scanner, lineOf(r), field, matches)) out[r] = 1;
+        for (const r of candidates) if (rowMatches(index, r, scanner, lineOf(r), field, matches)) out[r] = 1;
       } else {
-        for (let r = row; r < end; r++) if (fieldMatches(scanner, lineOf(r), field, matches)) out[r] = 1;
+        for (let r = row; r < end; r++) if (rowMatches(index, r, scanner, lineOf(r), field, matches)) out[r] = 1;
       }
       row = end;
     }
@@ -82,6 +83,46 @@ function rowAt(index: RolloutIndex, lo: number, hi: number, pos: number): number
   }
   return lo;
 }
+
+/**
+ * Whether row `r` (its line) matches. The completion is read straight from where the index saw
+ * it in the line (no walk over the rest); the prompt, or a row whose completion place is not
+ * known, takes the scanner.
+ */
+function rowMatches(index: RolloutIndex, r: number, scanner: LineScanner, line: Buffer, field: TextField, matches: (s: string) => boolean): boolean {
+  if (field !== 'prompt') {
+    const text = completionAt(line, index.completionAt.data[r]!);
+    if (text !== null) {
+      if (matches(text)) return true;
+      return field === 'text' && fieldMatches(scanner, line, 'prompt', matches);
+    }
+  }
+  return fieldMatches(scanner, line, field, matches);
+}
+
+/** The JSON string value starting at `at` (its opening quote), or null when it is not one there. */
+function completionAt(line: Buffer, at: number): string | null {
+  if (at === NO_COMPLETION_AT || line[at] !== QUOTE) return null;
+  let q = at + 1;
+  for (;;) {
+    q = line.indexOf(QUOTE, q);
+    if (q < 0) return null;
+    let k = q - 1;
+    while (line[k] === BACKSLASH) k--;
+    if ((q - 1 - k) % 2 === 0) break;
+    q++;
+  }
+  const esc = line.indexOf(BACKSLASH, at + 1);
+  if (esc < 0 || esc > q) return line.toString('utf8', at + 1, q);
+  try {
+    return JSON.parse(line.toString('utf8', at, q + 1)) as string;
+  } catch {
+    return null;
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 function fieldMatches(scanner: LineScanner, line: Buffer, field: TextField, matches: (s: string) => boolean): boolean {
   let completion: string;
