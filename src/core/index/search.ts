@@ -62,9 +62,9 @@ export async function searchRows(index: RolloutIndex, pattern: string | RegExp, 
             at = batch.indexOf(form, index.offsetOf(r) - start + index.byteLength.data[r]!);
           }
         }
-        for (const r of candidates) if (rowMatches(index, r, scanner, lineOf(r), field, matches)) out[r] = 1;
+        for (const r of candidates) if (rowMatches(index, r, scanner, batch, index.offsetOf(r) - start, lineOf, field, matches)) out[r] = 1;
       } else {
-        for (let r = row; r < end; r++) if (rowMatches(index, r, scanner, lineOf(r), field, matches)) out[r] = 1;
+        for (let r = row; r < end; r++) if (rowMatches(index, r, scanner, batch, index.offsetOf(r) - start, lineOf, field, matches)) out[r] = 1;
       }
       row = end;
     }
@@ -89,33 +89,35 @@ function rowAt(index: RolloutIndex, lo: number, hi: number, pos: number): number
  * it in the line (no walk over the rest); the prompt, or a row whose completion place is not
  * known, takes the scanner.
  */
-function rowMatches(index: RolloutIndex, r: number, scanner: LineScanner, line: Buffer, field: TextField, matches: (s: string) => boolean): boolean {
+function rowMatches(index: RolloutIndex, r: number, scanner: LineScanner, batch: Buffer, lineStart: number, lineOf: (r: number) => Buffer,
+  field: TextField, matches: (s: string) => boolean): boolean {
   if (field !== 'prompt') {
-    const text = completionAt(line, index.completionAt.data[r]!);
+    const at = index.completionAt.data[r]!;
+    const text = at === NO_COMPLETION_AT ? null : stringAt(batch, lineStart + at, lineStart + index.byteLength.data[r]!);
     if (text !== null) {
       if (matches(text)) return true;
-      return field === 'text' && fieldMatches(scanner, line, 'prompt', matches);
+      return field === 'text' && fieldMatches(scanner, lineOf(r), 'prompt', matches);
     }
   }
-  return fieldMatches(scanner, line, field, matches);
+  return fieldMatches(scanner, lineOf(r), field, matches);
 }
 
-/** The JSON string value starting at `at` (its opening quote), or null when it is not one there. */
-function completionAt(line: Buffer, at: number): string | null {
-  if (at === NO_COMPLETION_AT || line[at] !== QUOTE) return null;
+/** The JSON string value whose opening quote is at `at` in `b` (ending before `end`), or null when there is none. */
+function stringAt(b: Buffer, at: number, end: number): string | null {
+  if (b[at] !== QUOTE) return null;
   let q = at + 1;
   for (;;) {
-    q = line.indexOf(QUOTE, q);
-    if (q < 0) return null;
+    q = b.indexOf(QUOTE, q);
+    if (q < 0 || q >= end) return null;
     let k = q - 1;
-    while (line[k] === BACKSLASH) k--;
+    while (b[k] === BACKSLASH) k--;
     if ((q - 1 - k) % 2 === 0) break;
     q++;
   }
-  const esc = line.indexOf(BACKSLASH, at + 1);
-  if (esc < 0 || esc > q) return line.toString('utf8', at + 1, q);
+  const esc = b.indexOf(BACKSLASH, at + 1);
+  if (esc < 0 || esc > q) return b.toString('utf8', at + 1, q);
   try {
-    return JSON.parse(line.toString('utf8', at, q + 1)) as string;
+    return JSON.parse(b.toString('utf8', at, q + 1)) as string;
   } catch {
     return null;
   }
