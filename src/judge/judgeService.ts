@@ -1,8 +1,9 @@
 /**
  * Judges rollout records from the extension: the settings pick the policy and tiers, the key
- * comes from SecretStorage, progress is a cancellable notification whose token aborts the core
- * (the cache keeps every verdict already made), and the totals are shown after. Each judged file
- * fires `onDidJudge` so its viewers show the new verdicts.
+ * comes from SecretStorage, the LLM's cost is estimated first (and asked about above
+ * `confirmAbove` completions), progress is a cancellable notification whose token aborts the
+ * core (the cache keeps every verdict already made), and the totals are shown after. Each judged
+ * file fires `onDidJudge` so its viewers show the new verdicts.
  */
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
