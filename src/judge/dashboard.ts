@@ -162,7 +162,9 @@ export class AlignmentDashboard implements vscode.Disposable {
 }
 
 /** A command argument: a Uri, a path, or nothing (then the focused viewer's file, else a picker). */
-async function targetOf(arg: unknown, viewers: Viewers | undefined, dashboard: AlignmentDashboard): Promise<Shown | undefined> {
+async function targetOf(given: unknown, viewers: Viewers | undefined, dashboard: AlignmentDashboard): Promise<Shown | undefined> {
+  // A Rollout Sources node carries its Uri.
+  const arg = typeof given === 'object' && given !== null && 'uri' in given ? (given as { uri: unknown }).uri : given;
   if (arg instanceof vscode.Uri) return { target: arg.fsPath, files: filesOf(arg.fsPath) };
   if (typeof arg === 'string' && arg !== '') return { target: arg, files: filesOf(arg) };
   const v = viewers?.focused;

@@ -27,7 +27,9 @@ export function registerJudge(context: vscode.ExtensionContext, service: JudgeSe
     }
     return service.judge(r.records, r.label);
   };
-  const judgeFile = async (arg?: unknown) => {
+  const judgeFile = async (given?: unknown) => {
+    // A Rollout Sources node carries its Uri.
+    const arg = typeof given === 'object' && given !== null && 'uri' in given ? (given as { uri: unknown }).uri : given;
     let uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg ? vscode.Uri.file(arg) : undefined;
     uri ??= (await vscode.window.showOpenDialog({
       canSelectMany: false,

@@ -68,7 +68,7 @@ export class RolloutSourcesTree implements vscode.TreeDataProvider<SourceNode>, 
     item.description = [format, where].filter(Boolean).join(' · ');
     item.tooltip = `${uri.fsPath}${format ? `\n${format}${kind === 'folder' ? ', a folder of per-step files' : ''}` : ''}`;
     item.iconPath = new vscode.ThemeIcon(kind === 'folder' ? 'folder-library' : 'list-tree');
-    item.contextValue = `source.${kind}`;
+    item.contextValue = `source.${kind}${format ? `.${format}` : ''}`;
     item.command = kind === 'folder'
       ? { command: 'grpoStudio.openRolloutsFolder', title: 'Open in GRPO Rollout Viewer', arguments: [uri] }
       : { command: 'grpoStudio.openRolloutsFile', title: 'Open in GRPO Rollout Viewer', arguments: [uri] };

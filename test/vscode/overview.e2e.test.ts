@@ -138,7 +138,7 @@ test('run overview: per-step charts with the core\'s numbers, growing as a write
   }
 });
 
-test('Rollout Sources lists a native file and a verl folder (not a dataset named 1.jsonl); a click opens the folder, the inline action its overview', { timeout: 180_000 }, async () => {
+test('Rollout Sources lists a native file and a verl folder (not a dataset named 1.jsonl); a click opens the folder, the inline action its overview, the context menu the alignment dashboard', { timeout: 180_000 }, async () => {
   assert.ok(server, 'code-server started');
   const ws = join(scratch, 'ws-sources');
   mkdirSync(join(ws, 'verl/rollout'), { recursive: true });
@@ -172,6 +172,17 @@ test('Rollout Sources lists a native file and a verl folder (not a dataset named
     await waitUntil('3 steps charted', async () => ((await f.locator('[data-testid="overview-chart"][data-chart="total"]').getAttribute('data-points')) === '3' ? true : undefined), 30_000, 300);
     assert.match((await f.locator('[data-testid="overview-facts"]').textContent()) ?? '', /3 steps · 12 completions · verl/);
     await wb.screenshot('sources');
+
+    // Right-click the native file: the Alignment Dashboard of that file (nothing judged yet).
+    const completions = readFileSync(SAMPLE_FILE, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+    await rows.nth(0).click({ button: 'right' });
+    const item = wb.page.locator('.monaco-menu .action-item', { hasText: 'Show Alignment Dashboard' }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await item.hover();
+    await wb.page.keyboard.press('Enter');
+    const a = await wb.webviewFrame(async (fr) => (await fr.locator('[data-testid="alignment"]').count()) > 0);
+    await waitUntil('the dashboard of run.rollouts.jsonl', async () =>
+      new RegExp(`${completions} completions · 0 verdicts`).test((await a.locator('[data-testid="alignment-summary"]').textContent().catch(() => '')) ?? '') ? true : undefined, 20_000, 300);
   } catch (err) {
     const shot = await wb.screenshot('sources-failure').catch(() => 'none');
     if (err instanceof Error) err.message += `\n  screenshot: ${shot}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
