@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   // Each entry loads its module lazily so one command's dependencies never slow another.
   export: async () => (await import('./commands/export')).command,
   judge: async () => (await import('./commands/judge')).command,
+  query: async () => (await import('./commands/query')).command,
   score: async () => (await import('./commands/score')).command,
   stats: async () => (await import('./commands/stats')).command,
   logs: async () => (await import('./commands/logs')).command,
