@@ -212,6 +212,13 @@ test('launch the replay profile from the palette, watch metrics and rollouts str
     await waitUntil('group rows in the viewer', async () => ((await viewer.locator('[data-testid="group-row"]').count()) >= 1 ? true : undefined), 30_000);
     await wb.screenshot('training-rollouts');
 
+    // The same rollouts as a Run Overview (from the focused viewer), growing while the run writes.
+    await wb.runCommand('GRPO Studio: Show Run Overview');
+    const overview = await wb.webviewFrame(async (fr) => (await fr.locator('[data-testid="run-overview"]').count()) > 0);
+    const charted = async (): Promise<number> => Number(await overview.locator('[data-testid="overview-chart"][data-chart="total"]').getAttribute('data-points').catch(() => '0'));
+    const steps0 = await waitUntil('a charted step', async () => { const n = await charted(); return n >= 1 ? n : undefined; }, 30_000);
+    await waitUntil('more steps charted while the run writes', async () => ((await charted()) > steps0 ? true : undefined), 30_000);
+
     // A window reload: the run lives on in its supervisor and the Runs view finds it again.
     await wb.page.reload();
     await wb.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
