@@ -55,6 +55,13 @@ export interface JudgeConfig {
   batchPollMs: number;
   /** Ask (modal, with the estimate) before an LLM run that may judge more completions than this. */
   confirmAbove: number;
+  /** Dollars per million input / output tokens of the model, when both are set: costs get dollars. */
+  price: { input: number; output: number } | undefined;
+}
+
+function priceOf(input: number | undefined, output: number | undefined): { input: number; output: number } | undefined {
+  const ok = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  return ok(input) && ok(output) ? { input, output } : undefined;
 }
 
 export function readJudgeConfig(): JudgeConfig {
@@ -75,5 +82,6 @@ export function readJudgeConfig(): JudgeConfig {
     useBatchApi: c.get<boolean>('useBatchApi', false) === true,
     batchPollMs: Math.round(positive(c.get<number>('batchPollSeconds'), 30) * 1000),
     confirmAbove: Math.max(0, Math.floor(c.get<number>('confirmAbove', 100) ?? 100)),
+    price: priceOf(c.get<number>('pricePerMillionInput'), c.get<number>('pricePerMillionOutput')),
   };
 }

@@ -38,6 +38,9 @@ function batchOptions(pollMs: number, progress: vscode.Progress<{ message?: stri
   };
 }
 
+/** The configured model's price, as the core's price table. */
+const prices = (cfg: JudgeConfig): { prices?: Record<string, { input: number; output: number }> } => (cfg.price ? { prices: { [cfg.model]: cfg.price } } : {});
+
 /** What a judge run was given: the items and open cache of each file, the settings, the estimate. */
 interface JudgePlan {
   runs: { file: string; items: JudgeItem[]; cache: VerdictCache }[];
@@ -119,7 +122,7 @@ export class JudgeService implements vscode.Disposable {
       let estimate: LlmEstimate | undefined;
       if (apiKey) {
         // Prompt rendering and cache keys only: this client makes no request.
-        const pricing = new LlmJudge({ baseURL: cfg.baseUrl, model: cfg.model, apiKey, ...(template ? { template } : {}) });
+        const pricing = new LlmJudge({ baseURL: cfg.baseUrl, model: cfg.model, apiKey, ...(template ? { template } : {}), ...prices(cfg) });
         estimate = sumEstimates(runs.map((r) => llmEstimate(pricing, r.items, r.cache)));
         log().info(`judge ${what} (${cfg.policy}): LLM estimate (at most) ${estimateLine(estimate)}`);
         if (estimate.completions > cfg.confirmAbove) {
@@ -154,7 +157,7 @@ export class JudgeService implements vscode.Disposable {
           opened = await openJudges({
             policy: cfg.policy,
             ...(cfg.localModelPath ? { localModelDir: cfg.localModelPath } : {}),
-            ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}), ...(cfg.useBatchApi ? { batch: batchOptions(cfg.batchPollMs, progress) } : {}) } } : {}),
+            ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}), ...prices(cfg), ...(cfg.useBatchApi ? { batch: batchOptions(cfg.batchPollMs, progress) } : {}) } } : {}),
           });
           if (estimate) progress.report({ message: `LLM at most ${estimateLine(estimate)}` });
           let done = 0;

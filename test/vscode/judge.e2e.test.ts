@@ -209,7 +209,7 @@ test('judge through the OpenAI Batch API from the editor: asked first with the e
   const ws = join(scratch, 'ws-batch');
   mkdirSync(join(ws, '.vscode'), { recursive: true });
   // confirmAbove 2: four completions for the LLM make the judge ask first, with the estimate.
-  writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'grpoStudio.judge.useBatchApi': true, 'grpoStudio.judge.batchPollSeconds': 1, 'grpoStudio.judge.confirmAbove': 2 }));
+  writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'grpoStudio.judge.useBatchApi': true, 'grpoStudio.judge.batchPollSeconds': 1, 'grpoStudio.judge.confirmAbove': 2, 'grpoStudio.judge.pricePerMillionInput': 0.15, 'grpoStudio.judge.pricePerMillionOutput': 0.6 }));
   const file = join(ws, 'batch.rollouts.jsonl');
   writeFileSync(file, JUDGED.map((c, k) => line(5, k, c.think, c.answer)).join('\n') + '\n');
   const chatCalls = openai.chatRequests.length;
@@ -229,7 +229,7 @@ test('judge through the OpenAI Batch API from the editor: asked first with the e
     await dialog.waitFor({ state: 'visible', timeout: 20_000 });
     const asked = ((await dialog.innerText()) ?? '').replace(/\s+/g, ' ');
     assert.match(asked, /Judge group 5\/0 of batch\.rollouts\.jsonl with judge-test\?/);
-    assert.match(asked, /4 completions, ~\d+ prompt \+ ~240 completion tokens/);
+    assert.match(asked, /4 completions, ~\d+ prompt \+ ~240 completion tokens, ~\$0\.\d{4}/, 'tokens and, with the prices set, dollars');
     const requestsBefore = openai.requests.length;
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
