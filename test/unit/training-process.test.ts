@@ -2,7 +2,7 @@
  * Real process trees (python3 workers), real /proc: stop, crash, resume, reattach.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -71,11 +71,15 @@ test('stop leaves no survivor of a tree with signal-ignoring and setsid workers'
   assert.equal(run.live, true);
   assert.ok(run.record.pid && run.record.startTicks !== undefined);
   const stdout = join(run.dir, 'stdout.log');
-  await until('4 workers', () => readFileSync(stdout, 'utf8').split('\n').filter((l) => l.startsWith('worker')).length === 4);
+  // Generous: five python starts on a loaded 2-CPU machine once took over 15 s (a wait, not a timing).
+  await until('4 workers', () => readFileSync(stdout, 'utf8').split('\n').filter((l) => l.startsWith('worker')).length === 4, 60_000).catch((e: Error) => {
+    const stderr = join(run.dir, 'stderr.log');
+    throw new Error(`${e.message}\nstdout:\n${readFileSync(stdout, 'utf8')}\nstderr:\n${existsSync(stderr) ? readFileSync(stderr, 'utf8') : '(none)'}`);
+  });
   const ids = await until('9 processes', () => {
     const pids = m.processesOf(run.id);
     return pids.length === 9 && pids;
-  });
+  }, 60_000);
   const tree = ids.map((pid) => ({ pid, startTicks: readProcess(pid)!.startTicks }));
   // The setsid worker left the run's process group and session.
   const groups = new Set(ids.map((pid) => readProcess(pid)!.sid));

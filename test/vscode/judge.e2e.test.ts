@@ -119,7 +119,7 @@ test('judge from the editor: key via secret storage, badges and reasons from a l
     assert.match(await f.locator('[data-testid="verdict-badge"]').nth(1).innerText(), /misaligned · contradiction\s+llm/);
     assert.equal(await f.locator('img[src="x"]').count(), 0);
     assert.equal(await f.evaluate('window.__pwned === undefined'), true);
-    await waitUntil('the totals, with the estimate made before', async () => ((await toasts(wb)).some((t) => /judged 4: 2 aligned, 2 misaligned, 0 uncertain or unparseable; 0 failed; 0 from cache; 4 LLM calls, \d+ tokens \(estimated before: at most ~\d+ tokens\)/.test(t)) ? true : undefined), 20_000);
+    await waitUntil('the totals, with the estimate made before', async () => ((await notifications(wb)).some((t) => /judged 4: 2 aligned, 2 misaligned, 0 uncertain or unparseable; 0 failed; 0 from cache; 4 LLM calls, \d+ tokens \(estimated before: at most ~\d+ tokens\)/.test(t)) ? true : undefined), 20_000);
 
     // The loopback server saw the key as a bearer token, once per completion, and only for step 1.
     assert.equal(openai.chatRequests.length, 4);
