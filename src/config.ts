@@ -59,8 +59,8 @@ export interface JudgeConfig {
   price: { input: number; output: number } | undefined;
 }
 
-function priceOf(input: number | undefined, output: number | undefined): { input: number; output: number } | undefined {
-  const ok = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+function priceOf(input: number | null | undefined, output: number | null | undefined): { input: number; output: number } | undefined {
+  const ok = (n: number | null | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
   return ok(input) && ok(output) ? { input, output } : undefined;
 }
 
@@ -82,6 +82,7 @@ export function readJudgeConfig(): JudgeConfig {
     useBatchApi: c.get<boolean>('useBatchApi', false) === true,
     batchPollMs: Math.round(positive(c.get<number>('batchPollSeconds'), 30) * 1000),
     confirmAbove: Math.max(0, Math.floor(c.get<number>('confirmAbove', 100) ?? 100)),
-    price: priceOf(c.get<number>('pricePerMillionInput'), c.get<number>('pricePerMillionOutput')),
+    // Unset is null (a bare number setting would read 0: a price of nothing).
+    price: priceOf(c.get<number | null>('pricePerMillionInput'), c.get<number | null>('pricePerMillionOutput')),
   };
 }

@@ -140,7 +140,7 @@ test('judge from the editor: key via secret storage, badges and reasons from a l
     assert.deepEqual(await wb.cspViolations(), []);
   } catch (err) {
     const shot = await wb.screenshot('judge-failure').catch(() => 'none');
-    if (err instanceof Error) err.message += `\n  toasts: ${(await toasts(wb).catch(() => [])).join(' | ')}\n  screenshot: ${shot}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
+    if (err instanceof Error) err.message += `\n  notifications: ${(await notifications(wb).catch(() => [])).join(' | ')}\n  screenshot: ${shot}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
     throw err;
   } finally {
     await wb.close();
