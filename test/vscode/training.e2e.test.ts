@@ -47,6 +47,9 @@ async function inWindow(server: CodeServer, name: string, folder: string, body: 
 async function runCommandAndPick(wb: Workbench, title: string, placeholder: string, query: string, rowText: string): Promise<void> {
   const input = wb.page.locator('.quick-input-widget input.input');
   const rows = wb.page.locator('.quick-input-list .monaco-list-row');
+  const own = wb.page.locator(`.quick-input-widget input.input[placeholder*="${placeholder}"]`);
+  // The whole exchange is retried: on a loaded machine the first F1 can land before the workbench
+  // has focus, and the command's own pick has been seen to close again while being typed into.
   for (let attempt = 1; ; attempt++) {
     try {
       await wb.page.keyboard.press('F1');
@@ -54,17 +57,17 @@ async function runCommandAndPick(wb: Workbench, title: string, placeholder: stri
       await input.fill(`>${title}`);
       await rows.filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: 15_000 });
       await wb.page.keyboard.press('Enter');
-      await wb.page.locator(`.quick-input-widget input.input[placeholder*="${placeholder}"]`).waitFor({ state: 'visible', timeout: 15_000 });
-      break;
+      await own.waitFor({ state: 'visible', timeout: 15_000 });
+      await own.fill(query, { timeout: 10_000 });
+      await rows.filter({ hasText: rowText }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await wb.page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 10_000 });
+      return;
     } catch (err) {
       if (attempt === 3) throw err;
       await wb.page.keyboard.press('Escape');
     }
   }
-  await input.fill(query);
-  await rows.filter({ hasText: rowText }).first().waitFor({ state: 'visible', timeout: 15_000 });
-  await wb.page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /**
