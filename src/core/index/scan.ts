@@ -267,16 +267,9 @@ export class LineScanner {
 
   /** End (past the closing quote) of the string starting at `p`; native search for quotes. */
   private string(p: number): number {
-    const b = this.b;
-    let q = p + 1;
-    for (;;) {
-      q = b.indexOf(QUOTE, q);
-      if (q < 0 || q >= this.end) throw NOT_FAST;
-      let k = q - 1;
-      while (b[k] === BACKSLASH) k--;
-      if ((q - 1 - k) % 2 === 0) return q + 1;
-      q++;
-    }
+    const q = jsonStringEnd(this.b, p, this.end);
+    if (q < 0) throw NOT_FAST;
+    return q;
   }
 
   /** Consecutive lines usually share a group: compare bytes instead of decoding again. */
@@ -316,17 +309,9 @@ export class LineScanner {
 
   /** A JSON string's value; the JSON parser only when it holds escapes. */
   private decode(p: number, q: number): string {
-    const b = this.b;
-    const esc = b.indexOf(BACKSLASH, p + 1);
-    if (esc < 0 || esc >= q) {
-      for (let i = p + 1; i < q - 1; i++) if (b[i]! < 0x20) throw NOT_FAST; // raw control char: invalid JSON
-      return b.toString('utf8', p + 1, q - 1);
-    }
-    try {
-      return JSON.parse(b.toString('utf8', p, q)) as string;
-    } catch {
-      throw NOT_FAST;
-    }
+    const v = jsonStringValue(this.b, p, q);
+    if (v === null) throw NOT_FAST;
+    return v;
   }
 
   private readonly parsed = { value: 0 };
@@ -407,5 +392,39 @@ export class LineScanner {
       if (b[p] === 0x7d) return p + 1;
       throw NOT_FAST;
     }
+  }
+}
+
+/**
+ * End (past the closing quote) of the JSON string whose opening quote is at `p` in `b`, or -1
+ * when it does not close before `end`. Quotes are found by native search; a quote counts when an
+ * even number of backslashes precede it.
+ */
+export function jsonStringEnd(b: Buffer, p: number, end: number): number {
+  let q = p + 1;
+  for (;;) {
+    q = b.indexOf(QUOTE, q);
+    if (q < 0 || q >= end) return -1;
+    let k = q - 1;
+    while (b[k] === BACKSLASH) k--;
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    q++;
+  }
+}
+
+/**
+ * The value of the JSON string `b[p, q)` (quotes included); the JSON parser only when it holds
+ * escapes. Null when it is not valid JSON (a raw control character, a bad escape).
+ */
+export function jsonStringValue(b: Buffer, p: number, q: number): string | null {
+  const esc = b.indexOf(BACKSLASH, p + 1);
+  if (esc < 0 || esc >= q) {
+    for (let i = p + 1; i < q - 1; i++) if (b[i]! < 0x20) return null; // raw control char: invalid JSON
+    return b.toString('utf8', p + 1, q - 1);
+  }
+  try {
+    return JSON.parse(b.toString('utf8', p, q)) as string;
+  } catch {
+    return null;
   }
 }

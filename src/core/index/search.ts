@@ -12,7 +12,7 @@ import { decodeLine } from '../ingest/lines';
 import { completionText, parseRecordLine } from '../schema/record';
 import type { TextField } from './query';
 import { NO_COMPLETION_AT, type RolloutIndex } from './rolloutIndex';
-import { LineScanner } from './scan';
+import { jsonStringEnd, jsonStringValue, LineScanner } from './scan';
 
 const BATCH_BYTES = 8 << 20;
 
@@ -105,26 +105,11 @@ function rowMatches(index: RolloutIndex, r: number, scanner: LineScanner, batch:
 /** The JSON string value whose opening quote is at `at` in `b` (ending before `end`), or null when there is none. */
 function stringAt(b: Buffer, at: number, end: number): string | null {
   if (b[at] !== QUOTE) return null;
-  let q = at + 1;
-  for (;;) {
-    q = b.indexOf(QUOTE, q);
-    if (q < 0 || q >= end) return null;
-    let k = q - 1;
-    while (b[k] === BACKSLASH) k--;
-    if ((q - 1 - k) % 2 === 0) break;
-    q++;
-  }
-  const esc = b.indexOf(BACKSLASH, at + 1);
-  if (esc < 0 || esc > q) return b.toString('utf8', at + 1, q);
-  try {
-    return JSON.parse(b.toString('utf8', at, q + 1)) as string;
-  } catch {
-    return null;
-  }
+  const q = jsonStringEnd(b, at, end);
+  return q < 0 ? null : jsonStringValue(b, at, q);
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 function fieldMatches(scanner: LineScanner, line: Buffer, field: TextField, matches: (s: string) => boolean): boolean {
   let completion: string;

@@ -16,7 +16,8 @@ export interface DetectedFormat {
 
 const SNIFF_BYTES = 64 << 10;
 
-async function head(path: string): Promise<string> {
+/** The first 64 KiB of a file as UTF-8, what detection looks at. */
+export async function head(path: string): Promise<string> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);

@@ -7,9 +7,8 @@
  * enough: any dataset may be called 1.jsonl). VLM-R1 debug logs have no fixed name and are
  * opened with "Open Rollouts File…".
  */
-import { open } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { sniff } from './detect';
+import { head, sniff } from './detect';
 import type { FormatName } from './types';
 
 export interface RolloutSource {
@@ -40,15 +39,4 @@ export async function sourcesFrom(candidates: readonly string[]): Promise<Rollou
     if (format === 'verl' || format === 'native') out.set(dir, { path: dir, kind: 'folder', format });
   }
   return [...out.values()];
-}
-
-async function head(path: string, bytes = 64 << 10): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await fh.close();
-  }
 }

@@ -5,6 +5,7 @@
  * groups that batch touched and updates the filtered list in place, `dropFile` starts a
  * truncated file over. Pure core: the host supplies records and settings, and asks for rows.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { BadLine, RolloutRecord } from '../schema/record';
 import { completionText } from '../schema/record';
 import { readRollouts } from '../rollouts/read';
@@ -230,10 +231,9 @@ export class RolloutSet {
   private scoreGroup(g: RolloutGroup): GroupScore {
     const recs = g.members.map((i) => this.records[i]!.record);
     const { members, zeroVariance } = this.scoreMembers(g);
-    const adv = { zeroVariance };
     const mismatched = recs.map((r, k) => loggedMismatches(r, members[k]!).length > 0);
     const flags: GroupFlag[] = [];
-    if (adv.zeroVariance && g.members.length > 1) flags.push('zero_variance');
+    if (zeroVariance && g.members.length > 1) flags.push('zero_variance');
     if (members.some((m) => m.rewards.format === 0)) flags.push('format_failure');
     if (mismatched.includes(true)) flags.push('reward_mismatch');
     if (recs.some((r, k) => outsideImage(r, members[k]!))) flags.push('bad_boxes');
@@ -433,24 +433,15 @@ function outsideImage(rec: RolloutRecord, s: RecordScore): boolean {
   return s.boxes.pred.some(({ box: [x1, y1, x2, y2] }) => x1 < 0 || y1 < 0 || x2 > size[0] || y2 > size[1]);
 }
 
+/** Fields a group's members mostly repeat (the solution too, in real runs). */
+const SHARED_FIELDS = ['prompt', 'gt_boxes', 'image_size', 'solution'] as const;
+
 /**
  * The members of a group mostly repeat its prompt, gold boxes and image size: an equal value is
  * shared with the group's first record instead of held again (a third of a record's memory).
  */
 function shareGroupFields(rec: RolloutRecord, first: RolloutRecord): void {
-  if (rec.prompt && first.prompt && rec.prompt !== first.prompt && sameJson(rec.prompt, first.prompt)) rec.prompt = first.prompt;
-  if (rec.gt_boxes && first.gt_boxes && rec.gt_boxes !== first.gt_boxes && sameJson(rec.gt_boxes, first.gt_boxes)) rec.gt_boxes = first.gt_boxes;
-  if (rec.image_size && first.image_size && rec.image_size !== first.image_size && sameJson(rec.image_size, first.image_size)) rec.image_size = first.image_size;
-  if (rec.solution !== undefined && rec.solution === first.solution) rec.solution = first.solution;
-}
-
-/** Deep equality of parsed JSON values. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  const r = rec as Record<(typeof SHARED_FIELDS)[number], unknown>;
+  const f = first as Record<(typeof SHARED_FIELDS)[number], unknown>;
+  for (const k of SHARED_FIELDS) if (r[k] !== undefined && isDeepStrictEqual(r[k], f[k])) r[k] = f[k];
 }
