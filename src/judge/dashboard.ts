@@ -11,10 +11,10 @@ import * as vscode from 'vscode';
 import { alignmentMarkdown, alignmentOfFiles } from '../core/judge/alignment';
 import { cachePathFor } from '../core/judge/cache';
 import { isAlignmentWebviewMessage, type AlignmentHostMessage, type AlignmentView } from '../protocol/alignment';
-import { makeNonce } from '../viewer/html';
 import type { Viewers } from '../viewer/viewers';
 import { log } from '../log';
-import { panelHtml } from '../panelHtml';
+import { loadPanel } from '../webviewPanel';
+import { unwrapSourceNode } from '../sources/sourcesTree';
 
 export const ALIGNMENT_VIEW_TYPE = 'grpoStudio.alignment';
 const CACHE_POLL_MS = 1000;
@@ -80,16 +80,7 @@ export class AlignmentDashboard implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'grpo-studio.svg');
-    panel.webview.html = panelHtml({
-      cspSource: panel.webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'alignment.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'alignment.css')).toString(),
-      title: 'Alignment',
-      rootId: 'alignment',
-    });
+    loadPanel(panel, this.extensionUri, { bundle: 'alignment', title: 'Alignment', rootId: 'alignment' });
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => {
         if (!isAlignmentWebviewMessage(m)) {
@@ -163,8 +154,7 @@ export class AlignmentDashboard implements vscode.Disposable {
 
 /** A command argument: a Uri, a path, or nothing (then the focused viewer's file, else a picker). */
 async function targetOf(given: unknown, viewers: Viewers | undefined, dashboard: AlignmentDashboard): Promise<Shown | undefined> {
-  // A Rollout Sources node carries its Uri.
-  const arg = typeof given === 'object' && given !== null && 'uri' in given ? (given as { uri: unknown }).uri : given;
+  const arg = unwrapSourceNode(given);
   if (arg instanceof vscode.Uri) return { target: arg.fsPath, files: filesOf(arg.fsPath) };
   if (typeof arg === 'string' && arg !== '') return { target: arg, files: filesOf(arg) };
   const v = viewers?.focused;

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { Viewers } from '../viewer/viewers';
 import type { JudgeScope } from '../viewer/viewerConnection';
 import { JudgeApiKey } from './apiKey';
+import { unwrapSourceNode } from '../sources/sourcesTree';
 import { JudgeService, SET_KEY_COMMAND } from './judgeService';
 
 export function createJudgeService(context: vscode.ExtensionContext): JudgeService {
@@ -28,8 +29,7 @@ export function registerJudge(context: vscode.ExtensionContext, service: JudgeSe
     return service.judge(r.records, r.label);
   };
   const judgeFile = async (given?: unknown) => {
-    // A Rollout Sources node carries its Uri.
-    const arg = typeof given === 'object' && given !== null && 'uri' in given ? (given as { uri: unknown }).uri : given;
+    const arg = unwrapSourceNode(given);
     let uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg ? vscode.Uri.file(arg) : undefined;
     uri ??= (await vscode.window.showOpenDialog({
       canSelectMany: false,

@@ -7,13 +7,12 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { makeNonce } from '../viewer/html';
 import { LiveOverview, type OverviewUpdate } from '../core/overview/liveOverview';
 import { REWARD_VARIANTS } from '../core/rewards/variants';
 import { isOverviewWebviewMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus } from '../protocol/overview';
 import { readConfig, type StudioConfig } from '../config';
 import { log, logError } from '../log';
-import { panelHtml } from '../panelHtml';
+import { loadPanel } from '../webviewPanel';
 
 export const OVERVIEW_VIEW_TYPE = 'grpoStudio.runOverview';
 
@@ -28,18 +27,8 @@ class OverviewPanel implements vscode.Disposable {
     extensionUri: vscode.Uri,
     onDispose: () => void,
   ) {
-    const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     panel.title = `Run Overview: ${path.basename(target)}`;
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'dist', 'media', 'grpo-studio.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    panel.webview.html = panelHtml({
-      cspSource: panel.webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'overview.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'overview.css')).toString(),
-      title: 'Run Overview',
-      rootId: 'run-overview',
-    });
+    loadPanel(panel, extensionUri, { bundle: 'overview', title: 'Run Overview', rootId: 'run-overview' });
     this.live = this.follow(readConfig());
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => {

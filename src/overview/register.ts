@@ -6,12 +6,13 @@
 import * as vscode from 'vscode';
 import type { Viewers } from '../viewer/viewers';
 import { RunOverviews } from './overviewPanel';
+import { unwrapSourceNode } from '../sources/sourcesTree';
 
 export function registerRunOverview(extensionUri: vscode.Uri, viewers: Viewers): vscode.Disposable[] {
   const overviews = new RunOverviews(extensionUri);
   const show = async (arg?: unknown): Promise<void> => {
-    // A Uri (Explorer), a Rollout Sources node ({ uri }), a path (scripts, tests), else the focused viewer's source.
-    const node = typeof arg === 'object' && arg !== null && 'uri' in arg ? (arg as { uri: unknown }).uri : arg;
+    // A Uri (Explorer), a Rollout Sources node, a path (scripts, tests), else the focused viewer's source.
+    const node = unwrapSourceNode(arg);
     let target = node instanceof vscode.Uri ? node.fsPath : typeof node === 'string' && node.length > 0 ? node : viewers.focused?.target;
     if (!target) {
       const picked = await vscode.window.showOpenDialog({

@@ -24,6 +24,11 @@ export interface SourceNode {
   format: string | null;
 }
 
+/** A command's argument as a Uri or path: a Rollout Sources node (a menu on the view) gives its Uri. */
+export function unwrapSourceNode(arg: unknown): unknown {
+  return typeof arg === 'object' && arg !== null && 'uri' in arg ? (arg as { uri: unknown }).uri : arg;
+}
+
 export class RolloutSourcesTree implements vscode.TreeDataProvider<SourceNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;

@@ -5,10 +5,9 @@
  * A panel left open is restored after a reload (serializer) on the run it showed.
  */
 import * as vscode from 'vscode';
-import { makeNonce } from '../viewer/html';
 import { isRunsWebviewMessage, type RunsHostMessage, type RunsWebviewMessage } from '../protocol/runs';
 import { runView, type TrainingHost } from './host';
-import { panelHtml } from '../panelHtml';
+import { loadPanel } from '../webviewPanel';
 import { log } from '../log';
 
 export const METRICS_VIEW_TYPE = 'grpoStudio.runMetrics';
@@ -73,17 +72,7 @@ export class RunMetricsPanel implements vscode.Disposable {
     this.panel = panel;
     this.run = run;
     this.ready = false;
-    const dist = vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'webview');
-    panel.iconPath = vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'media', 'grpo-studio.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    panel.webview.html = panelHtml({
-      cspSource: panel.webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'runs.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'runs.css')).toString(),
-      title: 'Run Metrics',
-      rootId: 'run-metrics',
-    });
+    loadPanel(panel, this.host.extensionUri, { bundle: 'runs', title: 'Run Metrics', rootId: 'run-metrics' });
     const gpuWatch = this.host.gpus.watch();
     this.panelDisposables.push(
       gpuWatch,

@@ -84,7 +84,7 @@ export const command: Command = {
       if (node && mentionsMismatch(node)) await scoreIndex(index, { variant });
       let rows: Int32Array;
       try {
-        rows = node ? (await runQuery(index, node)).rows : Int32Array.from({ length: index.count }, (_, i) => i);
+        rows = (await runQuery(index, node ?? '')).rows;
       } catch (e) {
         if (e instanceof QueryError) {
           io.err(`grpo-studio query: ${e.message}\n`);

@@ -6,7 +6,7 @@
  * Float columns hold float32: a literal is rounded the same way, so `reward.format == 0.1` works.
  */
 import { FLAG } from './columns';
-import { parseQuery, QueryError, type NumericColumn, type QueryNode } from './query';
+import { parseQuery, QueryError, verdictsNotLoaded, type NumericColumn, type QueryNode } from './query';
 import type { RolloutIndex } from './rolloutIndex';
 import { searchRows } from './search';
 
@@ -124,7 +124,7 @@ function evalSync(index: RolloutIndex, node: QueryNode, n: number): Uint8Array |
     case 'text':
       return null;
     case 'verdict':
-      throw new QueryError(`"${node.field}" is known only where judge verdicts are loaded (the viewer)`, node.at);
+      throw verdictsNotLoaded(node.field, node.at);
   }
 }
 

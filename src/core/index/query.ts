@@ -28,6 +28,11 @@ export type QueryNode =
   | { kind: 'text'; field: TextField; pattern: string | RegExp; at: number }
   | { kind: 'verdict'; field: VerdictField; op: '==' | '!='; value: string; at: number };
 
+/** A verdict column where no verdicts are loaded (the index, the CLI). */
+export function verdictsNotLoaded(field: string, at: number): QueryError {
+  return new QueryError(`"${field}" is known only where judge verdicts are loaded (the viewer)`, at);
+}
+
 export class QueryError extends Error {
   /** `column` is 1-based in the query text. */
   constructor(message: string, readonly column: number) {
@@ -203,7 +208,7 @@ class Parser {
     if ((FLAGS as readonly string[]).includes(name)) return this.flag(name as FlagName, t.at);
     if (name === 'group') return this.groupMatch(t.at);
     if ((VERDICT_FIELDS as readonly string[]).includes(name)) {
-      if (!this.opts.verdicts) throw new QueryError(`"${name}" is known only where judge verdicts are loaded (the viewer)`, t.at);
+      if (!this.opts.verdicts) throw verdictsNotLoaded(name, t.at);
       return this.verdictMatch(name as VerdictField, t.at);
     }
     if (!(NUMERIC_COLUMNS as readonly string[]).includes(name) && !/^reward\../.test(name)) {
