@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import type { StepSummary } from '../../src/protocol/overview';
 import { themeVar } from '../runs/theme';
-import { STEP_INCRS } from '../charts/step-axis';
+import { chartCard, formatNumber, onStepClick, STEP_INCRS, themedAxis } from '../charts/step-chart';
 import type { ChartDef, Colour } from './chart-defs';
 
 const HEIGHT = 160;
@@ -39,17 +39,9 @@ export class OverviewChart {
     readonly def: ChartDef,
     private readonly onPick: (step: number) => void,
   ) {
-    this.root = document.createElement('section');
-    this.root.className = 'chart';
+    ({ root: this.root, latest: this.latest, plotBox: this.plotBox } = chartCard(def.title, 'Click a point to open that step\u2019s groups'));
     this.root.dataset.testid = 'overview-chart';
     this.root.dataset.chart = def.key;
-    this.root.dataset.points = '0';
-    const head = document.createElement('header');
-    const title = document.createElement('h3');
-    title.textContent = def.title;
-    this.latest = document.createElement('span');
-    this.latest.className = 'latest';
-    head.append(title, this.latest);
     const legend = document.createElement('div');
     legend.className = 'legend';
     for (const s of def.series.filter((x) => !x.edge)) {
@@ -59,10 +51,7 @@ export class OverviewChart {
       item.textContent = s.label;
       legend.append(item);
     }
-    this.plotBox = document.createElement('div');
-    this.plotBox.className = 'plot';
-    this.plotBox.title = 'Click a point to open that step\u2019s groups';
-    this.root.append(head, legend, this.plotBox);
+    this.root.insertBefore(legend, this.plotBox);
   }
 
   /** Redraw from every step so far (ascending). */
@@ -88,10 +77,7 @@ export class OverviewChart {
   }
 
   private create(): uPlot {
-    const text = themeVar('--vscode-descriptionForeground', '#9d9d9d');
-    const grid = themeVar('--vscode-editorWidget-border', '#454545');
-    const font = themeVar('--vscode-font-family', 'sans-serif');
-    const axis: uPlot.Axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: `11px ${font}` };
+    const axis = themedAxis();
     const percent = this.def.percent;
     const series: uPlot.Series[] = [
       { label: 'step' },
@@ -120,11 +106,7 @@ export class OverviewChart {
       this.data,
       this.plotBox,
     );
-    plot.over.addEventListener('click', () => {
-      const idx = plot.cursor.idx;
-      const step = idx === null || idx === undefined ? undefined : this.steps[idx];
-      if (step !== undefined) this.onPick(step);
-    });
+    onStepClick(plot, () => this.steps, this.onPick);
     return plot;
   }
 
@@ -154,8 +136,5 @@ function yRange(percent: boolean | undefined): uPlot.Range.Function {
 const finite = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
 
 export function format(v: number, percent = false): string {
-  if (percent) return `${Number((v * 100).toPrecision(3))}%`;
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
-  return String(Number(v.toPrecision(4)));
+  return percent ? `${Number((v * 100).toPrecision(3))}%` : formatNumber(v);
 }

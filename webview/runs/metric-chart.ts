@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import type { ChartSlot } from './chart-slots';
 import { chartColours } from './theme';
-import { STEP_INCRS } from '../charts/step-axis';
+import { chartCard, formatNumber, onStepClick, STEP_INCRS, themedAxis } from '../charts/step-chart';
 
 const HEIGHT = 150;
 
@@ -22,21 +22,9 @@ export class MetricChart {
     readonly slot: ChartSlot,
     private readonly onPick: (step: number) => void,
   ) {
-    this.root = document.createElement('section');
-    this.root.className = 'chart';
+    ({ root: this.root, latest: this.latest, plotBox: this.plotBox } = chartCard(slot.title, 'Click a point to open this run\u2019s rollouts'));
     this.root.dataset.testid = 'chart';
     this.root.dataset.metric = slot.key;
-    this.root.dataset.points = '0';
-    const head = document.createElement('header');
-    const title = document.createElement('h3');
-    title.textContent = slot.title;
-    this.latest = document.createElement('span');
-    this.latest.className = 'latest';
-    head.append(title, this.latest);
-    this.plotBox = document.createElement('div');
-    this.plotBox.className = 'plot';
-    this.plotBox.title = 'Click a point to open this run\u2019s rollouts';
-    this.root.append(head, this.plotBox);
   }
 
   add(step: number, value: number | null): void {
@@ -50,7 +38,7 @@ export class MetricChart {
     const shown = ys.filter((v) => v !== null).length;
     this.root.dataset.points = String(shown);
     const last = [...ys].reverse().find((v) => v !== undefined);
-    this.latest.textContent = last === null ? 'nan' : last === undefined ? '' : formatValue(last);
+    this.latest.textContent = last === null ? 'nan' : last === undefined ? '' : formatNumber(last);
     const data: uPlot.AlignedData = [this.steps, ys];
     if (!this.plot) this.plot = this.create(data);
     else this.plot.setData(data);
@@ -61,8 +49,7 @@ export class MetricChart {
   }
 
   private create(data: uPlot.AlignedData): uPlot {
-    const c = chartColours();
-    const axis: uPlot.Axis = { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 }, font: `11px ${c.font}` };
+    const axis = themedAxis();
     const plot = new uPlot(
       {
         width: Math.max(120, this.plotBox.clientWidth || 360),
@@ -70,17 +57,13 @@ export class MetricChart {
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { size: 6 } },
         scales: { x: { time: false } },
-        series: [{ label: 'step' }, { label: this.slot.title, stroke: c.line, width: 1.5, points: { show: () => this.steps.length <= 60 } }],
+        series: [{ label: 'step' }, { label: this.slot.title, stroke: chartColours().line, width: 1.5, points: { show: () => this.steps.length <= 60 } }],
         axes: [{ ...axis, incrs: STEP_INCRS }, { ...axis, size: 56 }],
       },
       data,
       this.plotBox,
     );
-    plot.over.addEventListener('click', () => {
-      const idx = plot.cursor.idx;
-      const step = idx === null || idx === undefined ? undefined : this.steps[idx];
-      if (step !== undefined) this.onPick(step);
-    });
+    onStepClick(plot, () => this.steps, this.onPick);
     return plot;
   }
 
@@ -88,10 +71,4 @@ export class MetricChart {
     this.plot?.destroy();
     this.root.remove();
   }
-}
-
-function formatValue(v: number): string {
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
-  return String(Number(v.toPrecision(4)));
 }
