@@ -3,6 +3,7 @@
  * counts, a table per run / checkpoint and one per step. Speaks first (`ready`), then draws
  * what the host sends. Run names come from rollout files: every text goes in through textContent.
  */
+import '../panel.css';
 import './alignment.css';
 import {
   isAlignmentHostMessage,

@@ -5,6 +5,8 @@
  * steps it carries. Drawing happens at most once per frame. All text goes in via textContent.
  */
 import 'uplot/dist/uPlot.min.css';
+import '../panel.css';
+import '../charts/step-chart.css';
 import './overview.css';
 import type { OverviewSource, OverviewStatus, StepSummary } from '../../src/protocol/overview';
 import { chartDefs } from './chart-defs';

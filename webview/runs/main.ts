@@ -4,6 +4,8 @@
  * draws what the host sends. All text goes in through textContent.
  */
 import 'uplot/dist/uPlot.min.css';
+import '../panel.css';
+import '../charts/step-chart.css';
 import './runs.css';
 import type { MetricView, RunView } from '../../src/protocol/runs';
 import { chartSlot } from './chart-slots';
