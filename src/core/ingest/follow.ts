@@ -13,7 +13,7 @@ import { detectFormat } from './detect';
 import { filesMatching, globBase, isDirectory, isGlob } from './files';
 import { newParserContext, sourceFiles, textParserFor, type ParserContext, type SourceFile } from './source';
 import { findNumGenerations, runFolderOf, type GroupSize } from './trl';
-import type { AdapterOptions, FormatName, LocatedRecord, Metric, RecordSink } from './types';
+import type { AdapterOptions, FormatName, LocatedRecord, Metric, RecordSink, SourceNote } from './types';
 
 export interface FollowOptions extends AdapterOptions {
   /** Skip detection. */
@@ -39,6 +39,7 @@ export interface FollowBatch {
   badLines: BadLine[];
   metrics: Metric[];
   events: FollowEvent[];
+  notes: SourceNote[];
 }
 
 export type FollowTarget = { kind: 'file' | 'folder' | 'glob'; path: string };
@@ -79,6 +80,7 @@ export class RolloutFollower {
       record: (record, loc) => this.batch.records.push({ record, loc }),
       bad: (b) => this.batch.badLines.push(b),
       metric: (m) => this.batch.metrics.push(m),
+      note: (n) => this.batch.notes.push(n),
     };
     this.ready = new Promise((r) => (this.markReady = r));
     this.startTimer();
@@ -132,7 +134,7 @@ export class RolloutFollower {
 
   private deliver(): void {
     const b = this.batch;
-    if (b.records.length || b.badLines.length || b.metrics.length || b.events.length) {
+    if (b.records.length || b.badLines.length || b.metrics.length || b.events.length || b.notes.length) {
       this.batch = emptyBatch();
       this.onBatch(b);
     }
@@ -236,7 +238,7 @@ export class RolloutFollower {
 }
 
 function emptyBatch(): FollowBatch {
-  return { records: [], badLines: [], metrics: [], events: [] };
+  return { records: [], badLines: [], metrics: [], events: [], notes: [] };
 }
 
 /** What a path names: a glob if it has wildcards, a folder if it is one (or ends in "/"), else a file. */

@@ -134,7 +134,7 @@ export async function openSource(path: string, opts: OpenOptions = {}): Promise<
     path,
     files,
     async read(onRecord, onMetric) {
-      const summary: IngestSummary = { completions: 0, badLines: [] };
+      const summary: IngestSummary = { completions: 0, badLines: [], notes: [] };
       const sink: RecordSink = {
         record: (rec, loc) => {
           summary.completions++;
@@ -142,6 +142,7 @@ export async function openSource(path: string, opts: OpenOptions = {}): Promise<
         },
         bad: (b) => summary.badLines.push(b),
         metric: onMetric,
+        note: (n) => summary.notes.push(n),
       };
       const ctx = newParserContext(opts);
       let trlSize: GroupSize | undefined;

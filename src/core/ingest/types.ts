@@ -37,10 +37,23 @@ export interface Metric {
   value: number;
 }
 
+/**
+ * Something true of the input that is not a bad line but that a reader must be told: a group
+ * whose size disagrees with the run's, an ambiguous group size, an eval pass mixed into a
+ * training file, steps that were inferred. Shown beside the bad lines (viewer) or on stderr (CLI).
+ */
+export interface SourceNote {
+  file: string;
+  /** 1-based line (or parquet row) the note is about, when it is about one place. */
+  line?: number;
+  message: string;
+}
+
 export interface IngestSummary {
   /** Valid records handed to the callback. */
   completions: number;
   badLines: BadLine[];
+  notes: SourceNote[];
 }
 
 export type OnRecord = (rec: RolloutRecord, loc: SourceLocation) => void;
@@ -51,6 +64,8 @@ export interface RecordSink {
   record: OnRecord;
   bad(b: BadLine): void;
   metric?: OnMetric;
+  /** A note about the input (see `SourceNote`); a sink without one drops notes. */
+  note?(n: SourceNote): void;
 }
 
 export interface LineLocation {
