@@ -212,7 +212,7 @@ export class GrpoGroupList extends LitElement {
     const selected = row.key === this.selectedKey;
     return html`<div class="row ${selected ? 'selected' : ''} ${isCursor ? 'cursor' : ''}" id="row-${i}" role="option"
         aria-selected=${selected ? 'true' : 'false'} aria-posinset=${i + 1} aria-setsize=${this.rows?.total ?? 0}
-        data-testid="group-row" data-key=${row.key} data-ordinal=${i} .style=${place} @click=${() => this.onClick(row)}>
+        data-testid="group-row" data-key=${row.key} data-ordinal=${i} data-size=${row.size} data-flags=${row.flags.join(' ')} .style=${place} @click=${() => this.onClick(row)}>
         <div class="line1">
           <span class="step">${row.step === null ? '—' : `step ${row.step}`}</span>
           <span class="snippet" title=${row.promptSnippet}>${row.promptSnippet}</span>
