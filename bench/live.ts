@@ -14,7 +14,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LiveRollouts } from '../src/core/view/liveRollouts';
-import { BAD_LINES_SENT, LIVE_UPDATE_MS, type HostMessage, type WebviewMessage } from '../src/protocol/viewer';
+import { BAD_LINES_SENT, LIVE_UPDATE_MS, NOTES_SENT, type HostMessage, type WebviewMessage } from '../src/protocol/viewer';
 import { Harness, type ViewerSession } from '../test/webview/harness';
 import { benchLine, seededRandom } from './generate';
 import { percentile } from './webview';
@@ -60,6 +60,8 @@ export async function measureLive(seconds = 5, linesPerWrite = 20, everyMs = 10)
     totalCompletions: live.set.completionCount,
     badLines: live.set.badLines.slice(0, BAD_LINES_SENT),
     badLineCount: live.set.badLines.length,
+    notes: live.notes.slice(0, NOTES_SENT),
+    noteCount: live.notes.length,
     live: live.status(),
   });
   const host = async (m: WebviewMessage, s: ViewerSession): Promise<boolean> => {

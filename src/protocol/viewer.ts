@@ -14,6 +14,9 @@
  */
 import type { BoxFrame, BadLine } from '../core/schema/record';
 import type { ChainToken } from '../core/chain/types';
+import type { SourceNote } from '../core/ingest/types';
+
+export type { SourceNote } from '../core/ingest/types';
 
 export type BoxFrameSetting = 'auto' | BoxFrame;
 /** `misaligned`: a judge found a completion whose reasoning does not support its answer. */
@@ -56,6 +59,10 @@ export interface LiveStatus {
 export const LIVE_UPDATE_MS = 50;
 /** Bad lines sent to the webview; the count says how many more there are. */
 export const BAD_LINES_SENT = 200;
+/** Source notes sent to the webview (same rule). */
+export const NOTES_SENT = 200;
+/** Facts sent per completion; `moreFacts` counts the rest. */
+export const FACTS_SENT = 64;
 
 /** One row of the group list. */
 export interface GroupRow {
@@ -117,6 +124,22 @@ export interface ValuePair {
   mismatch: boolean;
 }
 
+/** What kind of JSON value a fact holds (bigint cells from parquet count as numbers). */
+export type FactKind = 'number' | 'bool' | 'string' | 'null' | 'list' | 'dict';
+export const FACT_KINDS: readonly FactKind[] = ['number', 'bool', 'string', 'null', 'list', 'dict'];
+
+/**
+ * One per-completion fact (a key of the record's `meta`), rendered by the host: `text` is what
+ * the card shows (a scalar as text, a list or dict as compact JSON, cut short), `full` the whole
+ * value for the tooltip (itself capped) when `text` is cut, else null. File content: text only.
+ */
+export interface FactView {
+  key: string;
+  kind: FactKind;
+  text: string;
+  full: string | null;
+}
+
 export interface CompletionView {
   file: string;
   line: number;
@@ -129,6 +152,9 @@ export interface CompletionView {
   rewards: ValuePair[];
   reward: ValuePair;
   advantage: ValuePair;
+  /** The record's `meta`, in its order, the first FACTS_SENT keys; `moreFacts` counts the rest. */
+  facts: FactView[];
+  moreFacts: number;
   chars: number;
   words: number;
   formatOk: boolean;
@@ -208,6 +234,9 @@ export type HostMessage =
       /** The first BAD_LINES_SENT bad lines; `badLineCount` counts them all. */
       badLines: BadLine[];
       badLineCount: number;
+      /** What the adapters noted about the input (not errors): the first NOTES_SENT, and the count. */
+      notes: SourceNote[];
+      noteCount: number;
       live: LiveStatus;
       filterReading: FilterReading;
       settings: ViewerSettings;
@@ -230,6 +259,8 @@ export type HostMessage =
       totalCompletions: number;
       badLines: BadLine[];
       badLineCount: number;
+      notes: SourceNote[];
+      noteCount: number;
       live: LiveStatus;
     }
   /** The host set or read the filter (a command set it, or it answers `setFilter`). */
@@ -269,8 +300,36 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
   }
 }
 
-export function isHostMessage(x: unknown): x is HostMessage {
-  return isObj(x) && typeof x.type === 'string' && HOST_TYPES.has(x.type as HostMessage['type']);
+export function isFactView(x: unknown): x is FactView {
+  return isObj(x) && typeof x.key === 'string' && FACT_KINDS.includes(x.kind as FactKind) && typeof x.text === 'string'
+    && (x.full === null || typeof x.full === 'string');
 }
+
+export function isSourceNote(x: unknown): x is SourceNote {
+  return isObj(x) && typeof x.file === 'string' && typeof x.message === 'string' && (x.line === undefined || isNum(x.line));
+}
+
+const isCompletionFacts = (c: unknown): boolean => isObj(c) && Array.isArray(c.facts) && c.facts.every(isFactView) && isNum(c.moreFacts);
+
+/**
+ * Webview side: what arrives on `message` is checked before it is drawn. File content that
+ * reaches the page as strings of its own (facts, notes, bad lines) is checked in full.
+ */
+export function isHostMessage(x: unknown): x is HostMessage {
+  if (!isObj(x) || typeof x.type !== 'string' || !HOST_TYPES.has(x.type as HostMessage['type'])) return false;
+  switch (x.type) {
+    case 'init':
+    case 'status':
+      return Array.isArray(x.badLines) && x.badLines.every(isBadLine) && isNum(x.badLineCount)
+        && Array.isArray(x.notes) && x.notes.every(isSourceNote) && isNum(x.noteCount);
+    case 'groupDetail':
+      return isObj(x.detail) && typeof x.detail.key === 'string' && Array.isArray(x.detail.completions) && x.detail.completions.every(isCompletionFacts);
+    default:
+      return true;
+  }
+}
+
+const isBadLine = (x: unknown): x is BadLine =>
+  isObj(x) && isNum(x.line) && typeof x.error === 'string' && (x.file === undefined || typeof x.file === 'string');
 
 export const EMPTY_STATE: ViewerState = { selectedKey: null, filter: { text: '', flags: [] }, scrollTop: 0, frame: null };

@@ -12,13 +12,16 @@ import { LiveRollouts, type LiveUpdate } from '../core/view/liveRollouts';
 import { buildGroupDetail, type DetailOptions } from '../core/view/groupDetail';
 import type { LoadedRecord, RolloutSet, RecordVerdicts } from '../core/view/rolloutSet';
 import {
-  BAD_LINES_SENT, EMPTY_STATE, LIVE_UPDATE_MS, isWebviewMessage,
-  type BoxFrameSetting, type FilterReading, type HostMessage, type SourceInfo, type ViewerState, type WebviewMessage,
+  BAD_LINES_SENT, EMPTY_STATE, LIVE_UPDATE_MS, NOTES_SENT, isWebviewMessage,
+  type BoxFrameSetting, type FilterReading, type HostMessage, type SourceInfo, type SourceNote, type ViewerState, type WebviewMessage,
 } from '../protocol/viewer';
 import { viewerHtml, makeNonce } from './html';
 import { createImageResolver } from './imageResolver';
 import type { StudioConfig } from '../config';
 import { logError, log } from '../log';
+
+/** Notes logged per viewer: a note per group of a long run would drown the channel. */
+const NOTES_LOGGED = 200;
 
 export interface ViewerContext {
   extensionUri: vscode.Uri;
@@ -40,6 +43,8 @@ export class ViewerConnection implements vscode.Disposable {
   /** Fires when the panel gains or loses focus. */
   readonly onDidChangeFocus = this.changeEmitter.event;
 
+  /** Source notes written to the output channel so far. */
+  private notesLogged = 0;
   /** A filter asked for before the webview was ready (showRolloutsAt on a new panel). */
   private pendingFilterText: string | null = null;
   /** The selected group was asked for before it was read (a restored selection): send it when it arrives. */
@@ -65,7 +70,10 @@ export class ViewerConnection implements vscode.Disposable {
       codiconsUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'codicons', 'codicon.css')).toString(),
       title: panel.title,
     });
-    this.live = new LiveRollouts(ViewerConnection.targetOf(files), this.options(), (u) => this.onLive(u), { intervalMs: LIVE_UPDATE_MS });
+    this.live = new LiveRollouts(ViewerConnection.targetOf(files), this.options(), (u) => this.onLive(u), {
+      intervalMs: LIVE_UPDATE_MS,
+      onNotes: (notes) => this.logNotes(notes),
+    });
     const verdicts = ctx.verdicts;
     if (verdicts) {
       this.live.set.setVerdicts(verdicts.lookup);
@@ -122,9 +130,29 @@ export class ViewerConnection implements vscode.Disposable {
       if (!this.live.loaded) return;
       clearInterval(check);
       const set = this.set;
-      log().info(`opened ${this.target} (${this.live.format ?? 'format unknown'}): ${set.completionCount} completions, ${set.groups.length} groups, ${set.badLines.length} bad lines in ${Date.now() - started} ms; following`);
+      log().info(`opened ${this.target} (${this.live.format ?? 'format unknown'}): ${set.completionCount} completions, ${set.groups.length} groups, ${set.badLines.length} bad lines, ${this.live.notes.length} notes in ${Date.now() - started} ms; following`);
     }, 200);
     this.disposables.push({ dispose: () => clearInterval(check) });
+  }
+
+  /** Source notes go to the output channel as they arrive (the first NOTES_LOGGED of them). */
+  private logNotes(notes: readonly SourceNote[]): void {
+    for (const n of notes) {
+      this.notesLogged++;
+      if (this.notesLogged <= NOTES_LOGGED) log().info(`note: ${n.file}${n.line === undefined ? '' : `:${n.line}`}: ${n.message}`);
+      else if (this.notesLogged === NOTES_LOGGED + 1) log().info(`note: more notes about ${this.target} are shown in its viewer only`);
+    }
+  }
+
+  /** Bad lines and notes as `init` and `status` carry them. */
+  private problems(): Pick<Extract<HostMessage, { type: 'status' }>, 'badLines' | 'badLineCount' | 'notes' | 'noteCount'> {
+    const set = this.set;
+    return {
+      badLines: set.badLines.slice(0, BAD_LINES_SENT),
+      badLineCount: set.badLines.length,
+      notes: this.live.notes.slice(0, NOTES_SENT),
+      noteCount: this.live.notes.length,
+    };
   }
 
   private sourceInfo(): SourceInfo {
@@ -145,8 +173,7 @@ export class ViewerConnection implements vscode.Disposable {
       source: this.sourceInfo(),
       totalGroups: set.groups.length,
       totalCompletions: set.completionCount,
-      badLines: set.badLines.slice(0, BAD_LINES_SENT),
-      badLineCount: set.badLines.length,
+      ...this.problems(),
       live: this.live.status(),
     });
     if (u.replaced || u.grown) this.post({ type: 'listChanged', total: set.filteredCount, grown: !u.replaced });
@@ -190,8 +217,7 @@ export class ViewerConnection implements vscode.Disposable {
           source: this.sourceInfo(),
           totalGroups: set.groups.length,
           totalCompletions: set.completionCount,
-          badLines: set.badLines.slice(0, BAD_LINES_SENT),
-          badLineCount: set.badLines.length,
+          ...this.problems(),
           live: this.live.status(),
           filterReading: this.filterReading(),
           settings: { boxFrame: c.boxFrame, variant: c.rewardVariant, matching: c.boxMatching },
@@ -218,8 +244,10 @@ export class ViewerConnection implements vscode.Disposable {
         if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
         return;
       case 'revealLine':
-        // Only files this viewer read records or bad lines from.
-        if (set.records.some((r) => r.file === m.file) || set.badLines.some((b) => b.file === m.file)) await revealLine(m.file, m.line);
+        // Only files this viewer read records, bad lines or notes from.
+        if (set.records.some((r) => r.file === m.file) || set.badLines.some((b) => b.file === m.file) || this.live.notes.some((n) => n.file === m.file)) {
+          await revealLine(m.file, m.line);
+        }
         return;
     }
   }

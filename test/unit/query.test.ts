@@ -99,6 +99,7 @@ function render(n: QueryNode): string {
     case 'group': return `group ${n.op} ${JSON.stringify(n.key)}`;
     case 'text': return `${n.field} ~ ${typeof n.pattern === 'string' ? JSON.stringify(n.pattern) : String(n.pattern)}`;
     case 'verdict': throw new Error('verdict terms are not generated for the index');
+    case 'meta': throw new Error('meta terms are not generated for the index');
   }
 }
 
@@ -123,6 +124,7 @@ function brute(n: QueryNode, e: ExpectedRow, i: number, t: Truth): boolean {
       return (n.field !== 'prompt' && test(completionText(e.record))) || (n.field !== 'completion' && test(e.record.prompt?.text));
     }
     case 'verdict': throw new Error('verdict terms are not generated for the index');
+    case 'meta': throw new Error('meta terms are not generated for the index');
     case 'compare': {
       const c = n.column;
       let v: number;

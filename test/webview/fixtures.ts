@@ -6,6 +6,7 @@
 import { PNG } from 'pngjs';
 import type { ChainToken, ChainRegion } from '../../src/core/chain/types';
 import type { CompletionView, DrawBox, GroupDetail, GroupRow, ImageView, ValuePair } from '../../src/protocol/viewer';
+import { factViews } from '../../src/core/view/facts';
 
 export const IMAGE_W = 800;
 export const IMAGE_H = 600;
@@ -62,6 +63,23 @@ export function predBox(k: number): [number, number, number, number] {
   return [100 + 20 * k, 120, 300 + 20 * k, 360];
 }
 
+/** Completion 0's `tags`: a list whose JSON is longer than a card shows. */
+export const LONG_TAGS = Array.from({ length: 30 }, (_, i) => `tag${i}`);
+
+/** Completion k's record `meta`, as an adapter would write it (verl's acc/pred, lists, dicts, null). */
+export function factsMeta(k: number, hostile: boolean): Record<string, unknown> {
+  const meta: Record<string, unknown> = {
+    acc: k !== 1,
+    pred: k === 1 ? 'C' : 'D',
+    score_extra: [0.5, 0.25, 0, -1][k],
+    tags: k === 0 ? LONG_TAGS : ['dog'],
+    info: { iou: 0.8, n: 2 },
+    missing: null,
+  };
+  if (hostile && k === 0) meta[HOSTILE.img] = HOSTILE.script;
+  return meta;
+}
+
 function completion(k: number, hostile: boolean): CompletionView {
   const [x1, y1, x2, y2] = predBox(k);
   const label = hostile && k === 0 ? HOSTILE.img : 'dog';
@@ -95,6 +113,8 @@ function completion(k: number, hostile: boolean): CompletionView {
     rewards: [accuracy, pair('format', k === 2 ? 0 : 1, k === 2 ? 0 : 1), pair('bbox', 0.8 - 0.1 * k, 0.8 - 0.1 * k)],
     reward: pair('reward', 2.8 - 0.1 * k, k === 1 ? 1.7 : 2.8 - 0.1 * k),
     advantage: pair('advantage', 0.5 - 0.3 * k, null),
+    // Rendered by the host's own function, as the viewer connection sends them.
+    ...factViews(factsMeta(k, hostile)),
     chars: text.length,
     words: text.split(/\s+/).filter(Boolean).length,
     formatOk: k !== 2,

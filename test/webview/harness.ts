@@ -19,6 +19,7 @@ import {
   type GroupRow,
   type HostMessage,
   type RowFilter,
+  type SourceNote,
   type ViewerState,
   type WebviewMessage,
 } from '../../src/protocol/viewer';
@@ -66,6 +67,7 @@ export interface HostData {
   details: Record<string, GroupDetail>;
   totalCompletions: number;
   badLines?: BadLine[];
+  notes?: SourceNote[];
   /** When false the test sends `init` itself (handshake checks). */
   autoInit?: boolean;
   /**
@@ -234,6 +236,8 @@ export class ViewerSession {
       totalCompletions: this.data.totalCompletions,
       badLines: this.data.badLines ?? [],
       badLineCount: this.data.badLines?.length ?? 0,
+      notes: this.data.notes ?? [],
+      noteCount: this.data.notes?.length ?? 0,
       live: { mode: 'watch', loading: false, bytesRead: 0, bytesTotal: 0, problem: null },
       filterReading: { kind: state.filter.text ? 'words' : 'none', message: null, column: null },
       settings: { boxFrame: 'auto', variant: 'seed', matching: 'seed' },

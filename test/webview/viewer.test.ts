@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { EMPTY_STATE, type GroupDetail, type WebviewMessage } from '../../src/protocol/viewer';
 import { Harness, type HostData, type ViewerSession } from './harness';
-import { detail, detailWithImages, groupRows, HOSTILE, IMAGE_H, IMAGE_W, predBox, testPng } from './fixtures';
+import { detail, detailWithImages, groupRows, HOSTILE, IMAGE_H, IMAGE_W, LONG_TAGS, predBox, testPng } from './fixtures';
 
 type Rect = { left: number; top: number; width: number; height: number };
 
@@ -148,9 +148,27 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
       type: 'status',
       source: { title: 'r', files: ['/runs/demo/debug.log'], format: 'vlmr1', stepsInferred: true },
       totalGroups: data.groups.length, totalCompletions: data.groups.length * 4, badLines: [], badLineCount: 0,
+      notes: [
+        { file: '/runs/demo/debug.log', line: 12, message: 'a group of 7 where the run has 8' },
+        { file: '/runs/demo/debug.log', message: 'steps were inferred' },
+      ],
+      noteCount: 3,
       live: { mode: 'watch', loading: false, bytesRead: 10, bytesTotal: 10, problem: null },
     });
     await s.page.locator('[data-testid=live-status]', { hasText: 'following · 10,000 completions' }).waitFor();
+    // Notes are information beside (not inside) the bad-lines banner; a note about a line opens it.
+    const notes = s.page.locator('[data-testid=source-notes]');
+    await notes.waitFor();
+    assert.equal(await s.page.locator('[data-testid=bad-lines]').count(), 0, 'no bad lines, no bad-lines banner');
+    assert.match(await notes.innerText(), /3 notes about the input/);
+    assert.deepEqual(await s.page.locator('[data-testid=source-note]').allInnerTexts(), [
+      '/runs/demo/debug.log:12 — a group of 7 where the run has 8',
+      '/runs/demo/debug.log — steps were inferred',
+    ]);
+    assert.match(await notes.innerText(), /… and 1 more/);
+    await s.page.locator('[data-testid=source-note-line]').click();
+    const opened = await s.waitFor(isType('revealLine'));
+    assert.deepEqual([opened.file, opened.line], ['/runs/demo/debug.log', 12]);
     await s.page.locator('[data-testid=steps-inferred]').waitFor();
     assert.match(await s.page.locator('[data-testid=counts]').innerText(), /2,500\s+groups/);
     const top = await s.page.locator('[data-testid=group-list]').evaluate((el) => el.scrollTop);
@@ -233,7 +251,9 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
     assert.match((await g('rect[data-testid=gold-box]').getAttribute('class')) ?? '', /\bdim\b/);
     await s.page.screenshot({ path: `${SHOTS}/webview-hover.png` });
 
-    // Image -> chain: x = 350 px lies only in completion 3's dog box (160..360).
+    // Image -> chain: x = 350 px lies only in completion 3's dog box (160..360). Hovering a token
+    // may have scrolled the view down to it (the facts make cards tall): bring the image back.
+    await s.page.locator('[data-testid=image]').scrollIntoViewIfNeeded();
     const img = await rectOf(s, '[data-testid=image]');
     await s.page.mouse.move(img.left + (350 * img.width) / IMAGE_W, img.top + (240 * img.height) / IMAGE_H);
     const token = cards.nth(3).locator('[data-testid=box-token][data-box-id="0"]');
@@ -252,6 +272,34 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
     await s.page.locator('[data-testid=toggle-completion][data-completion="2"]').click();
     assert.equal(await s.page.locator('[data-testid=pred-box][data-completion="2"]').count(), 0);
     assert.equal(await s.page.locator('rect[data-testid=pred-box]').count(), 6);
+  });
+
+  test('facts: each completion\'s meta under its rewards, scalars as text, long lists cut with the whole value as tooltip', async () => {
+    const s = await open(hostData(100));
+    await selectByClick(s, '0/0');
+    const cards = s.page.locator('[data-testid=completion]');
+    const facts = (k: number) => cards.nth(k).locator('[data-testid=fact]');
+    const read = (k: number) => facts(k).evaluateAll((rows) => rows.map((r) => ({
+      key: r.getAttribute('data-key'), kind: r.getAttribute('data-kind'), title: r.getAttribute('title'),
+      cells: [...r.querySelectorAll('td')].map((td) => td.textContent),
+    })));
+    // What the fixture's meta means, spelled out: 80 characters shown, the rest in the tooltip.
+    const tags = JSON.stringify(LONG_TAGS);
+    assert.ok(tags.length > 80);
+    assert.deepEqual(await read(0), [
+      { key: 'acc', kind: 'bool', title: null, cells: ['acc', 'true'] },
+      { key: 'pred', kind: 'string', title: null, cells: ['pred', 'D'] },
+      { key: 'score_extra', kind: 'number', title: null, cells: ['score_extra', '0.5'] },
+      { key: 'tags', kind: 'list', title: tags, cells: ['tags', `${tags.slice(0, 79)}…`] },
+      { key: 'info', kind: 'dict', title: null, cells: ['info', '{"iou":0.8,"n":2}'] },
+      { key: 'missing', kind: 'null', title: null, cells: ['missing', 'null'] },
+    ]);
+    const one = await read(1);
+    assert.deepEqual(one.map((f) => f.cells[1]), ['false', 'C', '0.25', '["dog"]', '{"iou":0.8,"n":2}', 'null']);
+    // The facts sit between the rewards table and the length line.
+    const order = await cards.nth(0).evaluate((el) => [...el.shadowRoot!.children].map((c) => c.getAttribute('data-testid') ?? c.className).filter(Boolean));
+    assert.ok(order.indexOf('facts') === order.indexOf('rewards') + 1, `facts follow the rewards: ${order.join(' ')}`);
+    await cards.nth(0).locator('[data-testid=facts]').screenshot({ path: `${SHOTS}/webview-facts.png` });
   });
 
   test('images inside a chain: resolved ones inline, missing ones named, SEED codes as a chip', async () => {
@@ -314,6 +362,8 @@ describe('viewer webview in Chromium (harness stands in for the VS Code host)', 
     assert.ok(chain0.includes(HOSTILE.script) && chain0.includes(HOSTILE.img));
     const why = await s.page.locator('[data-testid=completion]').nth(1).locator('[data-testid=verdict-why]').evaluate((el) => el.textContent);
     assert.equal(why, `Says ${HOSTILE.img} then ${HOSTILE.script}`, 'judge reason shown as text');
+    const fact = s.page.locator('[data-testid=completion]').nth(0).locator('[data-testid=fact]').last();
+    assert.deepEqual(await fact.locator('td').allTextContents(), [HOSTILE.img, HOSTILE.script], 'a fact\'s key and value shown as text');
     const labels = await s.page.locator('svg[data-testid=overlay] text').allTextContents();
     assert.ok(labels.some((l) => l.includes(HOSTILE.img)), 'box label shown as text');
     assert.ok(labels.some((l) => l.includes(HOSTILE.svg)), 'gold label shown as text');

@@ -1,9 +1,10 @@
 /**
  * <grpo-completion>: one completion of a group as a column: its rewards (logged next to
- * recomputed, mismatches marked), length, format verdict, and the reasoning chain.
+ * recomputed, mismatches marked), its facts (the record's `meta`, as the host rendered them to
+ * text), length, format verdict, and the reasoning chain.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { CompletionView, ValuePair, VerdictView } from '../../src/protocol/viewer';
+import type { CompletionView, FactView, ValuePair, VerdictView } from '../../src/protocol/viewer';
 import { emit, type BoxRef } from './events';
 import { base, codiconLink, colourClass, icon, num } from './theme';
 import './chain-view';
@@ -46,6 +47,7 @@ export class GrpoCompletion extends LitElement {
           ${this.renderPair(v.advantage, 'advantage')}
         </tbody>
       </table>
+      ${v.facts.length ? this.renderFacts(v.facts, v.moreFacts) : nothing}
       <div class="facts">
         <span title="Length">${icon('symbol-ruler')} ${v.chars.toLocaleString()} chars · ${v.words.toLocaleString()} words</span>
         ${v.formatOk
@@ -67,6 +69,20 @@ export class GrpoCompletion extends LitElement {
       <span class="badge" data-testid="verdict-badge" title=${j.tier ? `Judged by the ${j.tier} tier` : 'Judge'}>${icon(glyph)} ${word}${j.tier ? html` <span class="tier">${j.tier}</span>` : nothing}</span>
       <span class="why" data-testid="verdict-why">${j.failed ?? j.why}</span>
     </div>`;
+  }
+
+  /** Facts are file content: text bindings only; a cut value shows whole in its tooltip. */
+  private renderFacts(facts: FactView[], more: number) {
+    return html`<table class="meta" data-testid="facts">
+      <thead><tr><th>fact</th><th>value</th></tr></thead>
+      <tbody>
+        ${facts.map((f) => html`<tr data-testid="fact" data-key=${f.key} data-kind=${f.kind} title=${f.full ?? nothing}>
+          <td class="name mono">${f.key}</td>
+          <td class="v ${f.kind}">${f.text}</td>
+        </tr>`)}
+        ${more > 0 ? html`<tr class="more"><td colspan="2" class="muted">… and ${more.toLocaleString()} more</td></tr>` : nothing}
+      </tbody>
+    </table>`;
   }
 
   private renderPair(p: ValuePair, kind?: 'total' | 'advantage') {
@@ -100,6 +116,12 @@ export class GrpoCompletion extends LitElement {
       tr.total td { font-weight: 600; }
       tr.mismatch td { background: var(--vscode-inputValidation-errorBackground, rgba(90, 29, 29, 0.6)); color: var(--vscode-errorForeground, #f85149); }
       tr.mismatch .codicon { margin-right: 3px; }
+      table.meta td.name { width: 1%; max-width: 14em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 12px; color: var(--vscode-descriptionForeground, #9d9d9d); }
+      table.meta th { text-align: left; }
+      table.meta td.v { overflow-wrap: anywhere; }
+      table.meta td.v.number, table.meta td.v.bool, table.meta td.v.null { font-variant-numeric: tabular-nums; }
+      table.meta td.v.list, table.meta td.v.dict { font-family: var(--vscode-editor-font-family, monospace); font-size: 12px; }
+      table.meta td.v.null { color: var(--vscode-descriptionForeground, #9d9d9d); }
       .facts { display: flex; gap: 12px; flex-wrap: wrap; font-size: 12px; color: var(--vscode-descriptionForeground, #9d9d9d); }
       .ok { color: var(--vscode-testing-iconPassed, #73c991); }
       .bad { color: var(--vscode-errorForeground, #f85149); }

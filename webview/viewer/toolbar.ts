@@ -1,13 +1,15 @@
 /**
  * <grpo-toolbar>: the filter field (plain words, or a query in the language of docs/query.md,
  * whose errors show inline with their column), flag toggles, list order, jump to step, counts,
- * the follower's state (reading progress, then "following"), and the banner of lines that could
- * not be read. Typing is debounced so the host filters once per pause, not once per key.
+ * the follower's state (reading progress, then "following"), the banner of lines that could
+ * not be read, and the adapters' notes about the input (information, not errors). Typing is debounced so the host filters once per pause, not once per key.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { BadLine } from '../../src/core/schema/record';
-import { GROUP_FLAGS, type FilterReading, type GroupFlag, type LiveStatus, type RowFilter, type SourceInfo } from '../../src/protocol/viewer';
+import {
+  GROUP_FLAGS, type FilterReading, type GroupFlag, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
+} from '../../src/protocol/viewer';
 import { emit } from './events';
 import { base, codiconLink, FLAG_LABELS, icon } from './theme';
 
@@ -26,7 +28,10 @@ export class GrpoToolbar extends LitElement {
     live: { attribute: false },
     source: { attribute: false },
     reading: { attribute: false },
+    notes: { attribute: false },
+    noteCount: { attribute: false },
     badLinesOpen: { state: true },
+    notesOpen: { state: true },
   };
 
   declare filter: RowFilter;
@@ -37,6 +42,9 @@ export class GrpoToolbar extends LitElement {
   declare defaultFile: string;
   declare badLinesOpen: boolean;
   declare badLineCount: number;
+  declare notes: SourceNote[];
+  declare noteCount: number;
+  declare notesOpen: boolean;
   declare live: LiveStatus | null;
   declare source: SourceInfo | null;
   declare reading: FilterReading;
@@ -52,6 +60,9 @@ export class GrpoToolbar extends LitElement {
     this.defaultFile = '';
     this.badLinesOpen = true;
     this.badLineCount = 0;
+    this.notes = [];
+    this.noteCount = 0;
+    this.notesOpen = true;
     this.live = null;
     this.source = null;
     this.reading = { kind: 'none', message: null, column: null };
@@ -159,7 +170,32 @@ export class GrpoToolbar extends LitElement {
         </div>
       </div>
       ${this.renderReading()}
-      ${this.badLines.length > 0 ? this.renderBadLines() : nothing}`;
+      ${this.badLines.length > 0 ? this.renderBadLines() : nothing}
+      ${this.notes.length > 0 ? this.renderNotes() : nothing}`;
+  }
+
+  /** Notes name file:line (a button that opens it) or only the file when about no one line. */
+  private renderNotes() {
+    const n = Math.max(this.noteCount, this.notes.length);
+    const shown = this.notesOpen ? this.notes.slice(0, BAD_LINES_SHOWN) : [];
+    return html`<div class="notes" data-testid="source-notes" role="status">
+      <button class="toggle" aria-expanded=${this.notesOpen ? 'true' : 'false'} @click=${() => (this.notesOpen = !this.notesOpen)}>
+        ${icon(this.notesOpen ? 'chevron-down' : 'chevron-right')}${icon('info')}
+        <span>${n.toLocaleString()} ${n === 1 ? 'note' : 'notes'} about the input</span>
+      </button>
+      ${this.notesOpen
+        ? html`<ul>
+            ${shown.map((note) => {
+              const where = note.line === undefined
+                ? html`<span class="mono" data-testid="source-note-file">${note.file}</span>`
+                : html`<button class="link mono" data-testid="source-note-line" title="Open ${note.file} at line ${note.line}"
+                    @click=${() => emit(this, 'reveal-line', { file: note.file, line: note.line! })}>${note.file}:${note.line}</button>`;
+              return html`<li data-testid="source-note">${where} — <span>${note.message}</span></li>`;
+            })}
+            ${n > shown.length ? html`<li class="muted">… and ${(n - shown.length).toLocaleString()} more</li>` : nothing}
+          </ul>`
+        : nothing}
+    </div>`;
   }
 
   private renderBadLines() {
@@ -228,9 +264,14 @@ export class GrpoToolbar extends LitElement {
         background: var(--vscode-inputValidation-warningBackground, #352a05);
         border: 1px solid var(--vscode-inputValidation-warningBorder, #b89500);
       }
-      .bad-lines .toggle { display: flex; align-items: center; gap: 4px; background: none; border: none; color: inherit; font: inherit; cursor: pointer; padding: 0; }
-      .bad-lines ul { margin: 4px 0 2px; padding-left: 22px; max-height: 140px; overflow: auto; }
-      .bad-lines li { margin: 2px 0; }
+      .notes {
+        margin: 0 10px 6px; padding: 4px 8px; border-radius: 2px;
+        background: var(--vscode-inputValidation-infoBackground, #063b49);
+        border: 1px solid var(--vscode-inputValidation-infoBorder, #007acc);
+      }
+      :is(.bad-lines, .notes) .toggle { display: flex; align-items: center; gap: 4px; background: none; border: none; color: inherit; font: inherit; cursor: pointer; padding: 0; }
+      :is(.bad-lines, .notes) ul { margin: 4px 0 2px; padding-left: 22px; max-height: 140px; overflow: auto; }
+      :is(.bad-lines, .notes) li { margin: 2px 0; }
     `,
   ];
 }

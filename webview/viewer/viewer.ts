@@ -6,7 +6,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { BadLine } from '../../src/core/schema/record';
 import {
-  EMPTY_STATE, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type ViewerState,
+  EMPTY_STATE, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
+  type ViewerState,
 } from '../../src/protocol/viewer';
 import type { ViewerEvents } from './events';
 import type { GrpoGroupList } from './group-list';
@@ -43,6 +44,8 @@ export class GrpoViewer extends LitElement {
   private totalCompletions = 0;
   private badLines: BadLine[] = [];
   private badLineCount = 0;
+  private notes: SourceNote[] = [];
+  private noteCount = 0;
   private live: LiveStatus | null = null;
   private reading: FilterReading = { kind: 'none', message: null, column: null };
   /** Filter texts sent and not yet answered, to tell the host's echoes from a filter it set itself. */
@@ -133,6 +136,8 @@ export class GrpoViewer extends LitElement {
         this.totalCompletions = m.totalCompletions;
         this.badLines = m.badLines;
         this.badLineCount = m.badLineCount;
+        this.notes = m.notes;
+        this.noteCount = m.noteCount;
         this.live = m.live;
         this.reading = m.filterReading;
         this.sentTexts = [];
@@ -162,6 +167,8 @@ export class GrpoViewer extends LitElement {
         this.totalCompletions = m.totalCompletions;
         this.badLines = m.badLines;
         this.badLineCount = m.badLineCount;
+        this.notes = m.notes;
+        this.noteCount = m.noteCount;
         this.live = m.live;
         this.requestUpdate();
         break;
@@ -210,6 +217,7 @@ export class GrpoViewer extends LitElement {
     return html`
       <grpo-toolbar .filter=${this.state.filter} .shownGroups=${this.rows.total} .totalGroups=${this.totalGroups}
         .totalCompletions=${this.totalCompletions} .badLines=${this.badLines} .badLineCount=${this.badLineCount}
+        .notes=${this.notes} .noteCount=${this.noteCount}
         .defaultFile=${this.files[0] ?? ''} .live=${this.live} .source=${this.source} .reading=${this.reading}
         title=${this.sourceTitle}></grpo-toolbar>
       ${this.error

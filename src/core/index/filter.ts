@@ -4,9 +4,10 @@
  * rows indexed when the query starts are looked at, so a query works while indexing goes on.
  * A value the line does not have (no step, no such reward) matches no comparison, not even !=.
  * Float columns hold float32: a literal is rounded the same way, so `reward.format == 0.1` works.
+ * `verdict` and `meta.<key>` need whole records (the viewer): a tree holding one is refused.
  */
 import { FLAG } from './columns';
-import { parseQuery, QueryError, verdictsNotLoaded, type NumericColumn, type QueryNode } from './query';
+import { metaNotIndexed, parseQuery, QueryError, verdictsNotLoaded, type NumericColumn, type QueryNode } from './query';
 import type { RolloutIndex } from './rolloutIndex';
 import { searchRows } from './search';
 
@@ -44,6 +45,9 @@ function checkColumns(index: RolloutIndex, node: QueryNode): void {
     checkColumns(index, node.left);
     checkColumns(index, node.right);
   } else if (node.kind === 'not') checkColumns(index, node.arg);
+  // Refused before any column is read, wherever the term sits in the tree.
+  else if (node.kind === 'meta') throw metaNotIndexed(node.key, node.at);
+  else if (node.kind === 'verdict') throw verdictsNotLoaded(node.field, node.at);
   else if (node.kind === 'compare' && node.column.startsWith('reward.')) {
     const fn = node.column.slice('reward.'.length);
     if (!index.rewards.has(fn)) {
@@ -125,6 +129,8 @@ function evalSync(index: RolloutIndex, node: QueryNode, n: number): Uint8Array |
       return null;
     case 'verdict':
       throw verdictsNotLoaded(node.field, node.at);
+    case 'meta':
+      throw metaNotIndexed(node.key, node.at);
   }
 }
 

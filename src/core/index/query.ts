@@ -2,6 +2,8 @@
  * The filter language of the rollout index: `reward.bbox < 0.3 and step > 100`,
  * `zero_variance or not format_ok`, `text ~ "motorcyclist"`, `completion ~ /left of/i`.
  * Parsed once into a tree; errors name the 1-based column where the problem starts.
+ * `meta.<key>` (per-completion facts, docs/query.md) parses only for callers that hold whole
+ * records (the viewer): the index keeps no meta columns and refuses it.
  */
 
 export type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -17,7 +19,12 @@ const VERDICT_FIELDS: readonly VerdictField[] = ['verdict', 'verdict_type'];
 export interface ParseOptions {
   /** Accept `verdict` and `verdict_type` (the caller can evaluate them). */
   verdicts?: boolean;
+  /** Accept `meta.<key>` (the caller holds whole records, `meta` included). */
+  meta?: boolean;
 }
+
+/** What a `meta.<key>` term compares with: a number, true/false, a string, or (after `~`) a pattern. */
+export type MetaLiteral = number | boolean | string | RegExp;
 
 export type QueryNode =
   | { kind: 'and' | 'or'; left: QueryNode; right: QueryNode }
@@ -26,11 +33,18 @@ export type QueryNode =
   | { kind: 'group'; op: '==' | '!='; key: string; at: number }
   | { kind: 'flag'; flag: FlagName; want: boolean; at: number }
   | { kind: 'text'; field: TextField; pattern: string | RegExp; at: number }
-  | { kind: 'verdict'; field: VerdictField; op: '==' | '!='; value: string; at: number };
+  | { kind: 'verdict'; field: VerdictField; op: '==' | '!='; value: string; at: number }
+  /** `at` is the column of `meta`; the key starts 5 columns later. */
+  | { kind: 'meta'; key: string; op: CompareOp | '~'; value: MetaLiteral; at: number };
 
 /** A verdict column where no verdicts are loaded (the index, the CLI). */
 export function verdictsNotLoaded(field: string, at: number): QueryError {
   return new QueryError(`"${field}" is known only where judge verdicts are loaded (the viewer)`, at);
+}
+
+/** A `meta.<key>` term where only the index answers (the CLI over a native file, `runQuery`). */
+export function metaNotIndexed(key: string, at: number): QueryError {
+  return new QueryError(`"meta.${key}" is known only where whole records are read (the viewer): the index keeps no meta columns`, at);
 }
 
 export class QueryError extends Error {
@@ -68,24 +82,9 @@ function tokenize(src: string): Token[] {
     }
     const at = i + 1;
     if (c === '"' || c === "'") {
-      let v = '';
-      let j = i + 1;
-      while (j < src.length && src[j] !== c) {
-        if (src[j] === '\\' && j + 1 < src.length) {
-          const e = src[++j]!;
-          const hex = /^[0-9a-fA-F]{4}$/.test(src.slice(j + 1, j + 5)) ? src.slice(j + 1, j + 5) : null;
-          if (e === 'u' && hex) {
-            v += String.fromCharCode(parseInt(hex, 16));
-            j += 5;
-            continue;
-          }
-          v += ESCAPES[e] ?? e;
-        } else v += src[j];
-        j++;
-      }
-      if (j >= src.length) throw new QueryError('unterminated string', at);
-      out.push({ t: 'str', v, at });
-      i = j + 1;
+      const q = readQuoted(src, i);
+      out.push({ t: 'str', v: q.v, at });
+      i = q.end;
       continue;
     }
     const prev = out.at(-1);
@@ -118,6 +117,13 @@ function tokenize(src: string): Token[] {
       i += num[0].length;
       continue;
     }
+    // `meta."eval/acc"`: a key with characters a bare word cannot hold, quoted.
+    if (src.startsWith('meta.', i) && (src[i + 5] === '"' || src[i + 5] === "'")) {
+      const q = readQuoted(src, i + 5);
+      out.push({ t: 'word', v: `meta.${q.v}`, at });
+      i = q.end;
+      continue;
+    }
     const word = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_\-]+)*/.exec(src.slice(i));
     if (word) {
       out.push({ t: 'word', v: word[0], at });
@@ -131,6 +137,28 @@ function tokenize(src: string): Token[] {
   }
   out.push({ t: 'end', at: src.length + 1 });
   return out;
+}
+
+/** The quoted string starting at `src[i]` (a quote), with JSON's escapes; `end` is just past it. */
+function readQuoted(src: string, i: number): { v: string; end: number } {
+  const c = src[i]!;
+  let v = '';
+  let j = i + 1;
+  while (j < src.length && src[j] !== c) {
+    if (src[j] === '\\' && j + 1 < src.length) {
+      const e = src[++j]!;
+      const hex = /^[0-9a-fA-F]{4}$/.test(src.slice(j + 1, j + 5)) ? src.slice(j + 1, j + 5) : null;
+      if (e === 'u' && hex) {
+        v += String.fromCharCode(parseInt(hex, 16));
+        j += 5;
+        continue;
+      }
+      v += ESCAPES[e] ?? e;
+    } else v += src[j];
+    j++;
+  }
+  if (j >= src.length) throw new QueryError('unterminated string', i + 1);
+  return { v, end: j + 1 };
 }
 
 const describe = (t: Token): string => (t.t === 'end' ? 'the end of the query' : t.t === 're' ? String(t.v) : t.t === 'str' ? JSON.stringify(t.v) : `"${t.v}"`);
@@ -207,12 +235,16 @@ class Parser {
     if ((TEXT_FIELDS as readonly string[]).includes(name)) return this.textMatch(name as TextField, t.at);
     if ((FLAGS as readonly string[]).includes(name)) return this.flag(name as FlagName, t.at);
     if (name === 'group') return this.groupMatch(t.at);
+    if (name.startsWith('meta.')) {
+      if (!this.opts.meta) throw metaNotIndexed(name.slice('meta.'.length), t.at);
+      return this.metaMatch(name.slice('meta.'.length), t.at);
+    }
     if ((VERDICT_FIELDS as readonly string[]).includes(name)) {
       if (!this.opts.verdicts) throw verdictsNotLoaded(name, t.at);
       return this.verdictMatch(name as VerdictField, t.at);
     }
     if (!(NUMERIC_COLUMNS as readonly string[]).includes(name) && !/^reward\../.test(name)) {
-      const all = [...NUMERIC_COLUMNS, 'reward.<name>', 'group', ...FLAGS, ...TEXT_FIELDS, ...(this.opts.verdicts ? VERDICT_FIELDS : [])];
+      const all = [...NUMERIC_COLUMNS, 'reward.<name>', 'group', ...FLAGS, ...TEXT_FIELDS, ...(this.opts.verdicts ? VERDICT_FIELDS : []), ...(this.opts.meta ? ['meta.<key>'] : [])];
       throw new QueryError(`unknown column "${name}" (columns: ${all.join(', ')})`, t.at);
     }
     const op = this.compareOp(name);
@@ -256,6 +288,31 @@ class Parser {
     const value = v.t === 'word' || v.t === 'str' ? v.v.toLowerCase() : null;
     if (value === null || !allowed.includes(value)) throw new QueryError(`"${field}" is one of ${allowed.join(', ')}, got ${describe(v)}`, v.at);
     return { kind: 'verdict', field, op, value, at };
+  }
+
+  /** `meta.<key>`: numbers with any comparison, true/false and "strings" with == and !=, strings with ~. */
+  private metaMatch(key: string, at: number): QueryNode {
+    if (key === '') throw new QueryError('the meta key is empty', at + 'meta.'.length);
+    const column = `meta.${key}`;
+    const op = this.next();
+    if (op.t === 'op' && op.v === '~') {
+      const v = this.next();
+      if (v.t === 'str' && v.v === '') throw new QueryError('search text is empty', v.at);
+      if (v.t === 'str' || v.t === 're') return { kind: 'meta', key, op: '~', value: v.v, at };
+      throw new QueryError(`expected "text" or /regex/ after "~", got ${describe(v)}`, v.at);
+    }
+    if (op.t !== 'op' || !['<', '<=', '>', '>=', '==', '!=', '='].includes(op.v)) {
+      throw new QueryError(`expected a comparison (<, <=, >, >=, ==, !=) or "~" after "${column}", got ${describe(op)}`, op.at);
+    }
+    const cmp = op.v === '=' ? '==' : (op.v as CompareOp);
+    const v = this.next();
+    if (v.t === 'num') return { kind: 'meta', key, op: cmp, value: v.v, at };
+    const bool = v.t === 'word' && /^(true|false)$/i.test(v.v);
+    if (bool || v.t === 'str') {
+      if (cmp !== '==' && cmp !== '!=') throw new QueryError(`${bool ? 'true and false compare' : 'strings compare'} with == or != only${bool ? '' : ' (search them with ~)'}`, op.at);
+      return { kind: 'meta', key, op: cmp, value: bool ? v.v.toLowerCase() === 'true' : v.v, at };
+    }
+    throw new QueryError(`expected a number, true, false or "text" after "${column} ${cmp}", got ${describe(v)}`, v.at);
   }
 
   private textMatch(field: TextField, at: number): QueryNode {

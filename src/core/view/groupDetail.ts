@@ -1,7 +1,8 @@
 /**
  * Builds what the viewer shows for one group: every completion's chain, its boxes mapped into
- * the original image's pixels and matched to the gold boxes, and each logged value beside the
- * recomputed one. Images are resolved by the caller (the host turns paths into webview URIs).
+ * the original image's pixels and matched to the gold boxes, each logged value beside the
+ * recomputed one, and the record's facts (`meta`) as text. Images are resolved by the caller
+ * (the host turns paths into webview URIs).
  */
 import type { BoxFrame, GoldBox, RolloutRecord } from '../schema/record';
 import { completionText } from '../schema/record';
@@ -11,6 +12,7 @@ import { toImagePixels, detectFrame, resizedSize, boxOutsideImage } from '../box
 import { xywhToXyxy } from '../boxes/iou';
 import { matchSeed, matchOptimal } from '../boxes/match';
 import { compareLogged } from '../rewards/group';
+import { factViews } from './facts';
 import type { RolloutSet, ScoreOptions, MemberScore } from './rolloutSet';
 import type {
   BoxFrameSetting, CompletionView, DrawBox, FrameInfo, GroupDetail, ImageView, ValuePair,
@@ -76,6 +78,7 @@ export async function buildGroupDetail(
     completions.push({
       file, line, index: record.index ?? k, text, tokens: chain.tokens, images, boxes: drawn,
       ...valuePairs(record, score.members[k]!),
+      ...factViews(record.meta),
       chars: text.length,
       words: text.split(/\s+/).filter(Boolean).length,
       formatOk: chain.formatOk,

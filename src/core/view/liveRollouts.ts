@@ -10,7 +10,7 @@ import { detectFormat } from '../ingest/detect';
 import { followRollouts, type FollowBatch, type FollowOptions, type RolloutFollower } from '../ingest/follow';
 import { isDirectory } from '../ingest/files';
 import { sourceFiles } from '../ingest/source';
-import type { FormatName } from '../ingest/types';
+import type { FormatName, SourceNote } from '../ingest/types';
 import { RolloutSet, type LoadedRecord, type ScoreOptions } from './rolloutSet';
 import type { LiveStatus } from '../../protocol/viewer';
 
@@ -26,6 +26,8 @@ export interface LiveUpdate {
 export interface LiveOptions {
   intervalMs?: number;
   follow?: FollowOptions;
+  /** Each batch's new source notes, as they arrive (the host logs them). */
+  onNotes?: (notes: readonly SourceNote[]) => void;
 }
 
 /**
@@ -39,6 +41,8 @@ export class LiveRollouts {
   readonly set: RolloutSet;
   format: FormatName | null = null;
   stepsInferred = false;
+  /** What the adapters noted about the input (not bad lines), in arrival order. */
+  notes: SourceNote[] = [];
   private follower: RolloutFollower | null = null;
   private pending: LiveUpdate = emptyUpdate();
   private dirty = false;
@@ -101,12 +105,15 @@ export class LiveRollouts {
     }
   }
 
-  private take(b: FollowBatch): void {
+  /** One batch from the follower (public so a test can hand one over as the follower would). */
+  take(b: FollowBatch): void {
     if (this.closed) return;
     this.lastBatch = Date.now();
     for (const e of b.events) {
       if (e.event !== 'truncated') continue;
       this.set.dropFile(e.file);
+      // The file is read again from its start: its notes come again with it.
+      this.notes = this.notes.filter((n) => n.file !== e.file);
       this.readTo.delete(e.file);
       this.pending.replaced = true;
     }
@@ -119,6 +126,11 @@ export class LiveRollouts {
       if (!this.stepsInferred && record.meta?.step_inferred === true) this.stepsInferred = true;
     }
     this.set.append(items, b.badLines.filter((l) => !l.file || !isVerdictFile(l.file)));
+    const notes = b.notes.filter((n) => !isVerdictFile(n.file));
+    if (notes.length) {
+      for (const n of notes) this.notes.push(n);
+      this.opts.onNotes?.(notes);
+    }
     const r = this.set.settle();
     this.lastBatch = Date.now();
     if (r.added > 0 || r.grew.length > 0) this.pending.grown = true;

@@ -3,11 +3,12 @@
  * RolloutSet) rather than over the byte index. One language, one meaning: every column reads
  * the logged values exactly as the index does (float32 rewards, absent values match no
  * comparison, `zero_variance` from logged totals, `length` in UTF-8 bytes), except `mismatch`,
- * which here is known at once because the viewer scores every group anyway.
+ * which here is known at once because the viewer scores every group anyway. `meta.<key>` and the
+ * verdicts exist only here (the index keeps neither).
  */
 import { completionText, type RolloutRecord } from '../schema/record';
 import { formatMatches } from '../chain/parse';
-import { FLAGS, NUMERIC_COLUMNS, parseQuery, QueryError, type NumericColumn, type QueryNode } from '../index/query';
+import { FLAGS, NUMERIC_COLUMNS, parseQuery, QueryError, type CompareOp, type MetaLiteral, type NumericColumn, type QueryNode } from '../index/query';
 import type { VerdictView } from '../../protocol/viewer';
 
 /** What a term may ask of one completion. */
@@ -73,6 +74,27 @@ function textMatches(haystack: string, pattern: string | RegExp): boolean {
   return pattern.test(haystack);
 }
 
+/**
+ * A `meta.<key>` term against the record's value (docs/query.md): a number compares with numbers,
+ * a boolean counts as 0 and 1 (as in the Python that logged it, where True == 1), a string
+ * compares with strings by == and != and is searched by ~. Any other pairing (a list, a dict,
+ * null, a string against a number) matches no comparison, not even !=, as an absent value.
+ */
+export function metaMatches(v: unknown, op: CompareOp | '~', literal: MetaLiteral): boolean {
+  if (op === '~') return typeof v === 'string' && typeof literal !== 'number' && typeof literal !== 'boolean' && textMatches(v, literal);
+  if (typeof literal === 'string') return typeof v === 'string' && (v === literal) === (op === '==');
+  if (typeof literal !== 'number' && typeof literal !== 'boolean') return false;
+  // Adapters reading parquet may hand over int64 cells as bigint.
+  const x = typeof v === 'boolean' || typeof v === 'bigint' ? Number(v) : typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  return compare(x, op, Number(literal));
+}
+
+/** The record's own `meta[key]` (a key such as `__proto__` is data, never the prototype). */
+export function metaValue(rec: RolloutRecord, key: string): unknown {
+  const meta = rec.meta;
+  return meta !== undefined && Object.hasOwn(meta, key) ? meta[key] : undefined;
+}
+
 /** Whether one completion matches a parsed query. */
 export function matchesQuery(node: QueryNode, r: QueryRecord): boolean {
   switch (node.kind) {
@@ -94,6 +116,7 @@ export function matchesQuery(node: QueryNode, r: QueryRecord): boolean {
       if (value === null) return false;
       return (value === node.value) === (node.op === '==');
     }
+    case 'meta': return metaMatches(metaValue(r.record, node.key), node.op, node.value);
     case 'text': {
       const rec = r.record;
       if (node.field !== 'prompt' && textMatches(completionText(rec), node.pattern)) return true;
@@ -135,9 +158,10 @@ const QUERY_WORDS = new Set<string>([...NUMERIC_COLUMNS, ...FLAGS, 'group', 'tex
 /**
  * Text that parses as a query is one. Text that does not is a plain, case-insensitive search
  * over prompt and completion, unless it reads as an attempt at a query (an operator, or a
- * column or flag name first): then the parse error is the answer, with its column.
+ * column or flag name first): then the parse error is the answer, with its column. With the
+ * names the records logged, a `reward.<name>` or `meta.<key>` none of them has is an error.
  */
-export function readFilterText(text: string, rewardNames?: ReadonlySet<string>): FilterText {
+export function readFilterText(text: string, rewardNames?: ReadonlySet<string>, metaKeys?: ReadonlySet<string>): FilterText {
   const s = readSort(text);
   if ('message' in s) return { kind: 'error', message: s.message, column: s.column };
   const sort = s.sort ? { sort: s.sort } : {};
@@ -145,31 +169,39 @@ export function readFilterText(text: string, rewardNames?: ReadonlySet<string>):
   const t = text.trim();
   if (t === '') return { kind: 'none', ...sort };
   try {
-    const node = parseQuery(t, { verdicts: true });
-    if (rewardNames) checkRewards(node, rewardNames);
+    const node = parseQuery(t, { verdicts: true, meta: true });
+    checkNames(node, rewardNames, metaKeys);
     return { kind: 'query', node, ...sort };
   } catch (e) {
     if (!(e instanceof QueryError)) throw e;
     const first = /^[A-Za-z_][A-Za-z0-9_]*/.exec(t)?.[0]?.toLowerCase() ?? '';
-    const looksLikeQuery = /[<>=~!()&|]/.test(t) || QUERY_WORDS.has(first) || first.startsWith('reward.');
+    const looksLikeQuery = /[<>=~!()&|]/.test(t) || QUERY_WORDS.has(first) || /^meta\./.test(t);
     // The column counts in the text as typed, leading blanks included.
     const lead = text.length - text.trimStart().length;
-    if (looksLikeQuery || e.message.startsWith('no reward function')) return { kind: 'error', message: e.message, column: e.column + lead };
+    if (looksLikeQuery || /^no (reward function|meta key) /.test(e.message)) return { kind: 'error', message: e.message, column: e.column + lead };
     return { kind: 'words', needle: t.toLowerCase(), ...sort };
   }
 }
 
-/** A reward function nobody logged is a typo more often than not: say so, as the index does. */
-function checkRewards(node: QueryNode, names: ReadonlySet<string>): void {
+/** Names shown in an unknown-name error: a run can log many meta keys. */
+const NAMES_LISTED = 12;
+
+function listNames(names: ReadonlySet<string>): string {
+  if (names.size === 0) return 'none logged yet';
+  const sorted = [...names].sort();
+  return sorted.length <= NAMES_LISTED ? sorted.join(', ') : `${sorted.slice(0, NAMES_LISTED).join(', ')}, … (${sorted.length} in all)`;
+}
+
+/** A reward function or meta key nobody logged is a typo more often than not: say so, as the index does. */
+function checkNames(node: QueryNode, rewards: ReadonlySet<string> | undefined, meta: ReadonlySet<string> | undefined): void {
   if (node.kind === 'and' || node.kind === 'or') {
-    checkRewards(node.left, names);
-    checkRewards(node.right, names);
-  } else if (node.kind === 'not') checkRewards(node.arg, names);
-  else if (node.kind === 'compare' && node.column.startsWith('reward.')) {
+    checkNames(node.left, rewards, meta);
+    checkNames(node.right, rewards, meta);
+  } else if (node.kind === 'not') checkNames(node.arg, rewards, meta);
+  else if (rewards && node.kind === 'compare' && node.column.startsWith('reward.')) {
     const fn = node.column.slice('reward.'.length);
-    if (!names.has(fn)) {
-      const known = names.size ? [...names].sort().join(', ') : 'none logged yet';
-      throw new QueryError(`no reward function "${fn}" in these rollouts (logged: ${known})`, node.at + 'reward.'.length);
-    }
+    if (!rewards.has(fn)) throw new QueryError(`no reward function "${fn}" in these rollouts (logged: ${listNames(rewards)})`, node.at + 'reward.'.length);
+  } else if (meta && node.kind === 'meta' && !meta.has(node.key)) {
+    throw new QueryError(`no meta key "${node.key}" in these rollouts (logged: ${listNames(meta)})`, node.at + 'meta.'.length);
   }
 }

@@ -84,6 +84,8 @@ export class RolloutSet {
   readonly groups: RolloutGroup[] = [];
   /** Reward functions any record logged, for the query's `reward.<name>` check. */
   readonly rewardNames = new Set<string>();
+  /** Meta keys any record has, for the query's `meta.<key>` check (a Set: keys are file content). */
+  readonly metaKeys = new Set<string>();
   private byKey = new Map<string, number>();
   private keys = new GroupKeys();
   private scores: GroupScore[] = [];
@@ -123,6 +125,7 @@ export class RolloutSet {
       const i = this.records.length;
       this.records.push(item);
       for (const name of Object.keys(item.record.rewards ?? {})) this.rewardNames.add(name);
+      for (const key of Object.keys(item.record.meta ?? {})) this.metaKeys.add(key);
       const key = this.keys.keyOf(item.record);
       let g = this.byKey.get(key);
       if (g === undefined) {
@@ -173,6 +176,7 @@ export class RolloutSet {
     this.badLines.length = 0;
     this.groups.length = 0;
     this.rewardNames.clear();
+    this.metaKeys.clear();
     this.byKey = new Map();
     this.keys = new GroupKeys();
     this.scores = [];
@@ -309,7 +313,7 @@ export class RolloutSet {
    * parse keeps the previous filter (and sets `filterProblem`), so the list is not cleared.
    */
   applyFilter(filter: RowFilter): number {
-    const reading = readFilterText(filter.text, this.rewardNames);
+    const reading = readFilterText(filter.text, this.rewardNames, this.metaKeys);
     if (reading.kind === 'error') {
       this.filterProblem = { message: reading.message, column: reading.column };
       this.filter = { ...this.filter, flags: filter.flags, order: filter.order };
