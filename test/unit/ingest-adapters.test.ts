@@ -26,12 +26,15 @@ async function readAll(path: string, opts: OpenOptions = {}): Promise<{ format: 
   return { format: src.format, recs, bad: r.badLines, metrics };
 }
 
-test('verl folder: files in numeric step order, uid groups, consecutive-input groups, reward extras, bad lines kept apart', async () => {
+test('verl folder: files in numeric step order, groups by identical input within a step (balanced rows), reward extras are meta, bad lines kept apart', async () => {
   const root = writeVerl(join(dir, 'v'));
-  const { format, recs, bad } = await readAll(root);
-  assert.equal(format, 'verl');
-  assert.deepEqual(recs.map((r) => [r.record.step, r.record.group, r.record.index]), [
-    [1, '1/0', 0], [1, '1/0', 1], [1, '1/1', 0], [1, '1/1', 1],
+  const src = await openSource(root);
+  const recs: LocatedRecord[] = [];
+  const r = await src.read((record, loc) => recs.push({ record, loc }));
+  assert.equal(src.format, 'verl');
+  // 1.jsonl interleaves its two prompts (balance_batch): car, dogs, car, dogs.
+  assert.deepEqual(recs.map((x) => [x.record.step, x.record.group, x.record.index]), [
+    [1, '1/0', 0], [1, '1/1', 0], [1, '1/0', 1], [1, '1/1', 1],
     [2, '2/0', 0], [2, '2/0', 1], [2, '2/1', 0],
     [10, '10/0', 0], [10, '10/0', 1],
   ]);
@@ -40,19 +43,22 @@ test('verl folder: files in numeric step order, uid groups, consecutive-input gr
   assert.equal(first.prompt?.text, 'Q: what is left of the car?');
   assert.equal(first.solution, '<answer>A</answer>');
   assert.equal(first.reward, 1.5);
-  assert.deepEqual(first.meta, { uid: '0_0_0', rollout: 0, output: 0 });
+  assert.equal(first.meta, undefined);
   const older = recs[4]!.record;
-  assert.deepEqual(older.rewards, { acc: 1, format: 0 });
-  assert.deepEqual(older.meta, { request_id: 'r-1', pred: 'A' });
+  assert.equal(older.rewards, undefined, 'reward extras are facts, never reward components');
+  assert.deepEqual({ ...older.meta }, { acc: 1, format: 0, request_id: 'r-1', pred: 'A' });
   assert.deepEqual(recs[6]!.record.possible_answers, ['x', 'y']);
   assert.equal(recs[8]!.record.completion, 'no step key');
   assert.equal(recs[8]!.record.step, 10, 'a row without "step" takes the file name step');
   assert.deepEqual(recs[8]!.loc, { file: join(root, '10.jsonl'), line: 5, offset: 204 });
-  assert.deepEqual(bad.map((b) => [b.file, b.line, b.error.slice(0, 20)]), [
+  assert.deepEqual(r.badLines.map((b) => [b.file, b.line, b.error.slice(0, 20)]), [
     [join(root, '10.jsonl'), 2, 'invalid JSON: Unterm'],
     [join(root, '10.jsonl'), 3, '"output" is missing'],
     [join(root, '10.jsonl'), 4, '"score" must be a fi'],
   ]);
+  // Step 2 has a group of 2 and one of 1: no size is the most common, and the reader is told.
+  assert.deepEqual(r.notes.map((n) => [n.file, n.line]), [[join(root, '2.jsonl'), 1]]);
+  assert.match(r.notes[0]!.message, /^step 2: group sizes disagree and none is most common/);
 });
 
 test('TRL parquet (written with hyparquet-writer): rows to records, num_generations inferred from repeated prompts', async () => {

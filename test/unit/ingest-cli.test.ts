@@ -71,7 +71,7 @@ test('stats and score read a folder of per-step files with --format', () => {
   assert.equal(st.bad_lines.length, 3);
   const sc = cli('score', verl);
   assert.equal(sc.code, 0, sc.err);
-  assert.deepEqual(sc.out.trim().split('\n').map((l) => JSON.parse(l).group), ['1/0', '1/0', '1/1', '1/1', '2/0', '2/0', '2/1', '10/0', '10/0']);
+  assert.deepEqual(sc.out.trim().split('\n').map((l) => JSON.parse(l).group), ['1/0', '1/1', '1/0', '1/1', '2/0', '2/0', '2/1', '10/0', '10/0']); // 1.jsonl is balanced: its prompts interleave
 });
 
 test('stats --follow prints one JSON line per step while a writer child process grows the file', async () => {

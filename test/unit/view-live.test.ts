@@ -135,7 +135,7 @@ test('LiveRollouts follows a verl folder: per-step files appearing later add the
   const root = join(dir, 'verl');
   mkdirSync(root);
   const row = (step: number, sample: number, k: number): string =>
-    JSON.stringify({ input: `prompt ${step}/${sample}`, output: `<think>t</think> <answer>${k}</answer>`, gts: '1', score: k, step, uid: `${sample}_${k}_0` }) + '\n';
+    JSON.stringify({ input: `prompt ${step}/${sample}`, output: `<think>t</think> <answer>${k}</answer>`, gts: '1', score: k, step }) + '\n';
   writeFileSync(join(root, '1.jsonl'), row(1, 0, 0) + row(1, 0, 1));
   const live = new LiveRollouts(root, OPTS, () => undefined, { intervalMs: 30, follow: { pollMs: 30 } });
   await live.start();

@@ -145,7 +145,7 @@ test('Rollout Sources lists a native file and a verl folder (not a dataset named
   mkdirSync(join(ws, 'data'), { recursive: true });
   writeFileSync(join(ws, 'run.rollouts.jsonl'), readFileSync(SAMPLE_FILE, 'utf8'));
   for (const step of [1, 2, 3]) {
-    const rows = [0, 1, 2, 3].map((k) => JSON.stringify({ input: `Which side? (${step})`, output: `<think>left</think><answer>${k % 2 ? 'left' : 'right'}</answer>`, gts: 'left', score: k % 2, step, uid: `${step}_0_${k}` }));
+    const rows = [0, 1, 2, 3].map((k) => JSON.stringify({ input: `Which side? (${step})`, output: `<think>left</think><answer>${k % 2 ? 'left' : 'right'}</answer>`, gts: 'left', score: k % 2, step }));
     writeFileSync(join(ws, `verl/rollout/${step}.jsonl`), rows.join('\n') + '\n');
   }
   writeFileSync(join(ws, 'data/1.jsonl'), JSON.stringify({ question: 'What?', answer: 'A' }) + '\n');
