@@ -12,7 +12,7 @@ function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
 }
 
-test('sourcesFrom: native files, TRL and verl folders, EasyR1 logs; not a dataset named 1.jsonl', async () => {
+test('sourcesFrom: native files, TRL and verl folders, EasyR1 logs, an ms-swift completions.jsonl; not a dataset named 1.jsonl or another completions.jsonl', async () => {
   const root = mkdtempSync(join(tmpdir(), 'grpo-discover-'));
   try {
     const put = (rel: string, text: string) => {
@@ -28,11 +28,14 @@ test('sourcesFrom: native files, TRL and verl folders, EasyR1 logs; not a datase
     put('data/1.jsonl', JSON.stringify({ question: 'What?', answer: 'A' }) + '\n');
     put('easy/generations.log', '[prompt] q\n[output] a\n[score] 1\n');
     put('notes/readme.txt', 'nothing');
+    put('swift/v0-1/completions.jsonl', JSON.stringify({ step: ['1', '1'], prompt: ['q', 'q'], completion: ['a', 'b'], Format: [1, 0], advantages: [0.7, -0.7] }) + '\n');
+    put('other/completions.jsonl', JSON.stringify({ id: 1, text: 'not a rollout log' }) + '\n');
     const got = (await sourcesFrom(walk(root))).map((s) => [relative(root, s.path), s.kind, s.format]).sort();
     assert.deepEqual(got, [
       ['a/run.rollouts.jsonl', 'file', 'native'],
       ['easy/generations.log', 'file', 'easyr1'],
       ['steps', 'folder', 'native'],
+      ['swift/v0-1/completions.jsonl', 'file', 'swift'],
       ['trl/completions', 'folder', 'trl'],
       ['verl/rollout', 'folder', 'verl'],
     ]);

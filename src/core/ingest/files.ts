@@ -45,6 +45,8 @@ export async function filesOf(dir: string, format: FormatName): Promise<string[]
     }
     case 'easyr1':
       return inDir.includes('generations.log') ? [join(dir, 'generations.log')] : [];
+    case 'swift':
+      return inDir.includes('completions.jsonl') ? [join(dir, 'completions.jsonl')] : [];
     case 'vlmr1':
       return inDir.filter((n) => /\.(txt|log)$/.test(n) && !/_format\.txt$/.test(n)).sort(naturalCompare).map((n) => join(dir, n));
     case 'native':

@@ -4,10 +4,11 @@ import { FORMAT_NAMES, isFormatName } from './types';
 
 export const SOURCE_OPTIONS = ['format', 'num-generations'];
 
-export const SOURCE_HELP = `<path> is a file or a folder of per-step files (verl <step>.jsonl, TRL completions/).
+export const SOURCE_HELP = `<path> is a file, a folder of per-step files (verl <step>.jsonl, TRL completions/), or an
+ms-swift output_dir (completions.jsonl).
 --format F            ${FORMAT_NAMES.join('|')}|auto (default auto: from file names, folder contents,
                       first bytes; a file nothing recognises is read as native v1)
---num-generations N   TRL: completions per prompt (default: the run's config, else inferred)`;
+--num-generations N   TRL, ms-swift: completions per prompt (default: the run's config, else inferred)`;
 
 /** Open options from parsed CLI options, or an error message for a usage error. */
 export function sourceOptions(options: ReadonlyMap<string, string>): OpenOptions | string {

@@ -10,9 +10,10 @@ import { detectFormat } from './detect';
 import { easyr1GenerationsParser, easyr1MetricsParser } from './easyr1';
 import { filesOf, isDirectory, stepFromName } from './files';
 import { nativeParser } from './native';
+import { readSwiftConfig, swiftParser } from './swift';
 import { readTextFile } from './text';
 import { findNumGenerations, readTrlFile, runFolderOf, type GroupSize } from './trl';
-import type { AdapterOptions, FormatName, IngestSummary, OnMetric, OnRecord, RecordSink, TextParser } from './types';
+import { FORMAT_NAMES, type AdapterOptions, type FormatName, type IngestSummary, type OnMetric, type OnRecord, type RecordSink, type TextParser } from './types';
 import { verlParser } from './verl';
 import { formatSiblingOf, FormatVerdicts, vlmr1FormatParser, vlmr1Parser } from './vlmr1';
 
@@ -76,6 +77,8 @@ export function textParserFor(format: FormatName, file: SourceFile, sink: Record
       return vlmr1Parser(sink, ctx.verdicts, ctx.opts);
     case 'easyr1':
       return easyr1GenerationsParser(sink);
+    case 'swift':
+      return swiftParser(sink, ctx.opts, readSwiftConfig(file.path));
     case 'trl':
       return null;
   }
@@ -117,7 +120,7 @@ export async function openSource(path: string, opts: OpenOptions = {}): Promise<
     } else {
       if (!(await exists(path))) throw new SourceError(`${path} does not exist`);
       if (!opts.fallback || (await isDirectory(path))) {
-        throw new SourceError(`cannot tell which trainer wrote ${path}; name one with --format native|verl|trl|vlmr1|easyr1`);
+        throw new SourceError(`cannot tell which trainer wrote ${path}; name one with --format ${FORMAT_NAMES.join('|')}`);
       }
       format = opts.fallback;
       why = 'not recognised; read as the fallback format';

@@ -34,10 +34,14 @@ export async function readTextFile(file: string, parser: TextParser, sink: Recor
   }
 }
 
-/** A line parser over JSON objects: blank lines skipped, bad JSON reported with its line. */
+/**
+ * A line parser over JSON objects: blank lines skipped, bad JSON reported with its line.
+ * `parse` replaces JSON.parse for writers whose JSON is not quite JSON (Python's NaN).
+ */
 export function jsonLines(
   sink: RecordSink,
   onObject: (obj: unknown, loc: { file: string; line: number; offset: number }) => void,
+  parse: (text: string) => unknown = JSON.parse,
 ): TextParser {
   return {
     holding: false,
@@ -45,7 +49,7 @@ export function jsonLines(
       if (text.trim() === '') return;
       let raw: unknown;
       try {
-        raw = JSON.parse(text);
+        raw = parse(text);
       } catch (e) {
         sink.bad({ file: loc.file, line: loc.line, error: `invalid JSON: ${(e as Error).message}` });
         return;

@@ -5,8 +5,8 @@
  */
 import type { BadLine, RolloutRecord } from '../schema/record';
 
-export type FormatName = 'native' | 'verl' | 'trl' | 'vlmr1' | 'easyr1';
-export const FORMAT_NAMES: readonly FormatName[] = ['native', 'verl', 'trl', 'vlmr1', 'easyr1'];
+export type FormatName = 'native' | 'verl' | 'trl' | 'vlmr1' | 'easyr1' | 'swift';
+export const FORMAT_NAMES: readonly FormatName[] = ['native', 'verl', 'trl', 'vlmr1', 'easyr1', 'swift'];
 
 export function isFormatName(x: string): x is FormatName {
   return (FORMAT_NAMES as readonly string[]).includes(x);
@@ -91,7 +91,7 @@ export interface TextParser {
 
 /** Options every adapter understands; each reads only its own. */
 export interface AdapterOptions {
-  /** TRL: completions per prompt, overriding the run's config and inference. */
+  /** TRL, ms-swift: completions per prompt, overriding the run's config and inference. */
   numGenerations?: number;
   /** VLM-R1: reward calls further apart than this start a new inferred step (default 2000 ms). */
   stepGapMs?: number;
