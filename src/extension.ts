@@ -33,6 +33,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       ...registerJudge(context, judge, viewers),
       ...registerAlignmentDashboard(context.extensionUri, viewers, judge.onDidJudge),
     );
+    // `npm run demo` (scripts/demo.sh) names the sample file here so its first screen is the
+    // viewer: a file opened by the workbench at startup opens as text, before our editor is known.
+    const demoFile = process.env.GRPO_STUDIO_DEMO_OPEN;
+    if (demoFile) void vscode.commands.executeCommand('grpoStudio.openRolloutsFile', demoFile).then(undefined, (e: unknown) => logError('demo', e));
     await runHostSuiteIfRequested(context);
   } catch (e) {
     logError('activation failed', e);

@@ -177,6 +177,7 @@ export class ViewerConnection implements vscode.Disposable {
       live: this.live.status(),
     });
     if (u.replaced || u.grown) this.post({ type: 'listChanged', total: set.filteredCount, grown: !u.replaced });
+    if (this.selectFirstIfNone()) return;
     const selected = this.state.selectedKey;
     if (selected !== null && (u.replaced || u.grew.has(selected) || (this.detailMissing && set.groupIndex(selected) !== undefined))) {
       void this.sendDetail(selected).catch((e) => logError('viewer', e));
@@ -224,6 +225,7 @@ export class ViewerConnection implements vscode.Disposable {
           state: this.state,
         });
         if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
+        else this.selectFirstIfNone();
         return;
       }
       case 'requestRows':
@@ -279,6 +281,21 @@ export class ViewerConnection implements vscode.Disposable {
     this.state.selectedKey = hit.key;
     this.post({ type: 'reveal', key: hit.key, ordinal: hit.ordinal });
     void this.sendDetail(hit.key).catch((e) => logError('viewer', e));
+    return true;
+  }
+
+  /**
+   * A viewer without a selection selects the first group of the list as soon as there is one,
+   * so a file opens on a group (its chain, boxes and rewards), not on an empty pane. A restored
+   * selection is kept. True when it selected one (its detail is on the way).
+   */
+  private selectFirstIfNone(): boolean {
+    if (!this.ready || this.state.selectedKey !== null) return false;
+    const key = this.set.keyAt(0);
+    if (key === undefined) return false;
+    this.state.selectedKey = key;
+    this.post({ type: 'reveal', key, ordinal: 0 });
+    void this.sendDetail(key).catch((e) => logError('viewer', e));
     return true;
   }
 
