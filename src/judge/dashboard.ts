@@ -5,8 +5,8 @@
  * or the CLI appends to them) and re-reads when they change. The webview speaks first (`ready`);
  * it is rebuilt each time it is shown, so every `ready` gets the table again.
  */
-import { readdirSync, statSync, unwatchFile, watchFile } from 'node:fs';
-import { basename, join } from 'node:path';
+import { unwatchFile, watchFile } from 'node:fs';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { alignmentMarkdown, alignmentOfFiles } from '../core/judge/alignment';
 import { cachePathFor } from '../core/judge/cache';
@@ -19,18 +19,15 @@ import { unwrapSourceNode } from '../sources/sourcesTree';
 export const ALIGNMENT_VIEW_TYPE = 'grpoStudio.alignment';
 const CACHE_POLL_MS = 1000;
 
+/**
+ * What the panel shows: `files` are the sources to read (a file or folder in any format the
+ * viewer reads; usually just the target), and `recordFiles` the files their completions came
+ * from once read, whose verdict caches are followed.
+ */
 interface Shown {
   target: string;
   files: string[];
-}
-
-/** A file, or the rollout files of a folder (its `.jsonl` files, verdict caches excluded). */
-function filesOf(target: string): string[] {
-  if (!statSync(target).isDirectory()) return [target];
-  return readdirSync(target)
-    .filter((n) => n.endsWith('.jsonl') && !n.endsWith('.verdicts.jsonl'))
-    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
-    .map((n) => join(target, n));
+  recordFiles?: string[];
 }
 
 export class AlignmentDashboard implements vscode.Disposable {
@@ -44,7 +41,8 @@ export class AlignmentDashboard implements vscode.Disposable {
 
   constructor(private readonly extensionUri: vscode.Uri, onDidJudge?: vscode.Event<string>) {
     if (onDidJudge) this.disposables.push(onDidJudge((file) => {
-      if (this.shown?.files.includes(file) || this.shown?.target === file) this.scheduleRefresh();
+      const s = this.shown;
+      if (s && (s.files.includes(file) || s.target === file || s.recordFiles?.includes(file))) this.scheduleRefresh();
     }));
   }
 
@@ -52,9 +50,8 @@ export class AlignmentDashboard implements vscode.Disposable {
     return this.shown;
   }
 
-  show(target: string, files: readonly string[] = filesOf(target)): void {
+  show(target: string, files: readonly string[] = [target]): void {
     this.shown = { target, files: [...files] };
-    this.watch();
     if (!this.panel) {
       const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
       const panel = vscode.window.createWebviewPanel(ALIGNMENT_VIEW_TYPE, `Alignment: ${basename(target)}`, vscode.ViewColumn.Beside, {
@@ -70,7 +67,7 @@ export class AlignmentDashboard implements vscode.Disposable {
   }
 
   /** The table as Markdown: one row per run / checkpoint (the seed's shape), then one per step. */
-  async markdown(target: string, files: readonly string[] = filesOf(target)): Promise<string> {
+  async markdown(target: string, files: readonly string[] = [target]): Promise<string> {
     const a = await alignmentOfFiles(files);
     const models = alignmentMarkdown(a.rows);
     const steps = a.rows.some((r) => r.scope === 'step') ? `\n### Per step\n\n${alignmentMarkdown(a.rows, { scope: 'step' })}` : '';
@@ -104,10 +101,15 @@ export class AlignmentDashboard implements vscode.Disposable {
     );
   }
 
-  /** Polls the caches (cheap: one stat per file per second), so CLI runs show up too. */
-  private watch(): void {
+  /**
+   * Polls the caches beside the files the completions came from (cheap: one stat per file per
+   * second), so CLI runs show up too. Re-armed after each read: a folder's files are known then.
+   */
+  private watch(recordFiles: readonly string[]): void {
+    const want = recordFiles.map(cachePathFor);
+    if (want.length === this.watched.length && want.every((p, i) => p === this.watched[i])) return;
     this.unwatch();
-    this.watched = this.shown?.files.map(cachePathFor) ?? [];
+    this.watched = want;
     for (const p of this.watched) watchFile(p, { interval: CACHE_POLL_MS, persistent: false }, () => this.scheduleRefresh());
   }
 
@@ -135,7 +137,9 @@ export class AlignmentDashboard implements vscode.Disposable {
     try {
       const a = await alignmentOfFiles(shown.files);
       if (shown !== this.shown) return;
-      const view: AlignmentView = { target: shown.target, files: shown.files.length, completions: a.completions, verdicts: a.verdicts, rows: a.rows, problems: a.problems.slice(0, 50) };
+      shown.recordFiles = a.recordFiles;
+      this.watch(a.recordFiles);
+      const view: AlignmentView = { target: shown.target, files: a.recordFiles.length, completions: a.completions, verdicts: a.verdicts, rows: a.rows, problems: a.problems.slice(0, 50) };
       this.post({ type: 'show', view });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -155,14 +159,14 @@ export class AlignmentDashboard implements vscode.Disposable {
 /** A command argument: a Uri, a path, or nothing (then the focused viewer's file, else a picker). */
 async function targetOf(given: unknown, viewers: Viewers | undefined, dashboard: AlignmentDashboard): Promise<Shown | undefined> {
   const arg = unwrapSourceNode(given);
-  if (arg instanceof vscode.Uri) return { target: arg.fsPath, files: filesOf(arg.fsPath) };
-  if (typeof arg === 'string' && arg !== '') return { target: arg, files: filesOf(arg) };
+  if (arg instanceof vscode.Uri) return { target: arg.fsPath, files: [arg.fsPath] };
+  if (typeof arg === 'string' && arg !== '') return { target: arg, files: [arg] };
   const v = viewers?.focused;
   if (v) return { target: v.target, files: [...v.files] };
   if (dashboard.current) return dashboard.current;
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, openLabel: 'Show Alignment', filters: { 'Rollout files': ['jsonl'] } });
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, openLabel: 'Show Alignment', filters: { 'Rollout files': ['jsonl', 'parquet', 'log', 'txt'] } });
   const p = picked?.[0]?.fsPath;
-  return p ? { target: p, files: filesOf(p) } : undefined;
+  return p ? { target: p, files: [p] } : undefined;
 }
 
 /**

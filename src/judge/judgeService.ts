@@ -7,12 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { VerdictCache, cachePathFor } from '../core/judge/cache';
+import { VerdictCaches } from '../core/judge/caches';
 import { judgeCompletions, tiersOf, type JudgedCompletion } from '../core/judge/cascade';
-import { estimateLine, judgeItemOf, judgeTotals, llmEstimate, openJudges, sumEstimates, totalsLine, type JudgeTotals, type LlmEstimate, type OpenJudges } from '../core/judge/session';
+import { estimateLine, judgeItemOf, judgeTotals, llmEstimate, openJudges, totalsLine, type JudgeTotals, type LlmEstimate, type OpenJudges } from '../core/judge/session';
 import { LlmJudge } from '../core/judge/llm';
 import type { JudgeItem } from '../core/judge/verdict';
-import { readRollouts } from '../core/rollouts/read';
+import { openSource } from '../core/ingest/source';
 import { GroupKeys } from '../core/rollouts/groups';
 import type { LoadedRecord } from '../core/view/rolloutSet';
 import { readJudgeConfig, type JudgeConfig } from '../config';
@@ -41,10 +41,12 @@ function batchOptions(pollMs: number, progress: vscode.Progress<{ message?: stri
 /** The configured model's price, as the core's price table. */
 const prices = (cfg: JudgeConfig): { prices?: Record<string, { input: number; output: number }> } => (cfg.price ? { prices: { [cfg.model]: cfg.price } } : {});
 
-/** What a judge run was given: the items and open cache of each file, the settings, the estimate. */
+/** What a judge run was given: the items and the file of each, their caches, the settings, the estimate. */
 interface JudgePlan {
-  runs: { file: string; items: JudgeItem[]; cache: VerdictCache }[];
-  total: number;
+  items: JudgeItem[];
+  /** Per item: the file it came from. */
+  files: string[];
+  caches: VerdictCaches;
   what: string;
   cfg: JudgeConfig;
   tiers: readonly string[];
@@ -61,12 +63,24 @@ export class JudgeService implements vscode.Disposable {
 
   constructor(private readonly key: JudgeApiKey) {}
 
-  /** Reads a rollout file through the core and judges every record in it. */
+  /**
+   * Reads a rollout file or folder of any format through the viewer's ingest and judges every
+   * record in it. Each record keeps the file and line (or parquet row) it came from, so its
+   * verdict lands in that file's cache, where the viewer looks.
+   */
   async judgeFile(file: string): Promise<JudgeRunResult | undefined> {
     const records: LoadedRecord[] = [];
-    const summary = await readRollouts(file, (record, loc) => records.push({ record, file, line: loc.line }));
-    for (const b of summary.badLines) log().warn(`${file}:${b.line}: ${b.error}`);
-    return this.judge(records, vscode.workspace.asRelativePath(file));
+    const source = await openSource(file, { fallback: 'native' });
+    const summary = await source.read((record, loc) => records.push({ record, file: loc.file, line: loc.line }));
+    for (const b of summary.badLines) log().warn(`${b.file ?? file}:${b.line}: ${b.error}`);
+    for (const n of summary.notes) log().info(`note: ${n.file}${n.line === undefined ? '' : `:${n.line}`}: ${n.message}`);
+    const what = vscode.workspace.asRelativePath(file);
+    if (records.length === 0) {
+      const bad = summary.badLines.length ? `; ${summary.badLines.length} bad line(s), listed in the GRPO Studio log` : '';
+      void vscode.window.showWarningMessage(`No completions to judge in ${what}, read as ${source.format} (${source.why})${bad}.`);
+      return undefined;
+    }
+    return this.judge(records, what);
   }
 
   /**
@@ -110,20 +124,19 @@ export class JudgeService implements vscode.Disposable {
       }
     }
 
-    const byFile = new Map<string, LoadedRecord[]>();
-    for (const r of records) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r]);
-
-    // Every file's items and cache first: the LLM's cost is estimated over all of them before any call.
-    const runs = [...byFile].map(([file, recs]) => {
-      const keys = new GroupKeys();
-      return { file, items: recs.map((l) => judgeItemOf(l.record, { line: l.line, group: keys.keyOf(l.record) })), cache: VerdictCache.open(cachePathFor(file)) };
-    });
+    // One run over every file (one LLM pool, one batch); each verdict still goes to the cache of
+    // the file its completion came from. The cost is estimated over all of them before any call.
+    const keys = new GroupKeys();
+    const items = records.map((l) => judgeItemOf(l.record, { line: l.line, group: keys.keyOf(l.record) }));
+    const files = records.map((l) => l.file);
+    const caches = VerdictCaches.perFile();
     try {
       let estimate: LlmEstimate | undefined;
       if (apiKey) {
         // Prompt rendering and cache keys only: this client makes no request.
         const pricing = new LlmJudge({ baseURL: cfg.baseUrl, model: cfg.model, apiKey, ...(template ? { template } : {}), ...prices(cfg) });
-        estimate = sumEstimates(runs.map((r) => llmEstimate(pricing, r.items, r.cache)));
+        caches.route(items.map((item, i) => ({ item, file: files[i]! })), { llm: pricing });
+        estimate = llmEstimate(pricing, items, { get: (k) => caches.peek(k) });
         log().info(`judge ${what} (${cfg.policy}): LLM estimate (at most) ${estimateLine(estimate)}`);
         if (estimate.completions > cfg.confirmAbove) {
           const go = await vscode.window.showWarningMessage(
@@ -137,15 +150,16 @@ export class JudgeService implements vscode.Disposable {
           }
         }
       }
-      return await this.run({ runs, total: records.length, what, cfg, tiers, apiKey, template, estimate });
+      return await this.run({ items, files, caches, what, cfg, tiers, apiKey, template, estimate });
     } finally {
-      for (const r of runs) r.cache.close();
+      caches.close();
     }
   }
 
   /** The judging itself, under a cancellable progress; the caller owns (and closes) the caches. */
   private run(plan: JudgePlan): Thenable<JudgeRunResult | undefined> {
-    const { runs, total, what, cfg, tiers, apiKey, template, estimate } = plan;
+    const { items, files, caches, what, cfg, tiers, apiKey, template, estimate } = plan;
+    const total = items.length;
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Judging ${what} (${cfg.policy})`, cancellable: true },
       async (progress, token) => {
@@ -160,21 +174,27 @@ export class JudgeService implements vscode.Disposable {
             ...(apiKey ? { llm: { baseURL: cfg.baseUrl, model: cfg.model, apiKey, concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs, ...(template ? { template } : {}), ...prices(cfg), ...(cfg.useBatchApi ? { batch: batchOptions(cfg.batchPollMs, progress) } : {}) } } : {}),
           });
           if (estimate) progress.report({ message: `LLM at most ${estimateLine(estimate)}` });
+          caches.route(items.map((item, i) => ({ item, file: files[i]! })), opened.judges);
           let done = 0;
-          for (const { file, items, cache } of runs) {
-            if (ctl.signal.aborted) break;
-            const results = await judgeCompletions(items, cfg.policy, opened.judges, {
-              cache,
-              signal: ctl.signal,
-              onJudged: () => {
-                done++;
-                progress.report({ increment: 100 / total, message: `${done} of ${total}` });
-              },
-            });
-            all.push(...results);
-            const failures = new Map<number, { reason: string; tier: string }>();
-            for (const r of results) if (!r.verdict && r.item.line !== undefined) failures.set(r.item.line, { reason: r.failure ?? 'not judged', tier: r.trail.at(-1)?.tier ?? tiers.at(-1)! });
-            this.verdicts.judged(file, failures, results.filter((r) => r.verdict).map((r) => r.item.line!));
+          all.push(...(await judgeCompletions(items, cfg.policy, opened.judges, {
+            cache: caches,
+            signal: ctl.signal,
+            onJudged: () => {
+              done++;
+              progress.report({ increment: 100 / total, message: `${done} of ${total}` });
+            },
+          })));
+          // Per file: which lines (or parquet rows) got a verdict and which failed (failures are never cached).
+          const byFile = new Map<string, { failures: Map<number, { reason: string; tier: string }>; judged: number[] }>();
+          for (const r of all) {
+            const file = files[r.index]!;
+            let f = byFile.get(file);
+            if (!f) byFile.set(file, (f = { failures: new Map(), judged: [] }));
+            if (r.verdict) f.judged.push(r.item.line!);
+            else if (r.item.line !== undefined) f.failures.set(r.item.line, { reason: r.failure ?? 'not judged', tier: r.trail.at(-1)?.tier ?? tiers.at(-1)! });
+          }
+          for (const [file, f] of byFile) {
+            this.verdicts.judged(file, f.failures, f.judged);
             this.emitter.fire(file);
           }
           const totals: JudgeRunResult = { ...judgeTotals(all, opened.llm), cancelled: ctl.signal.aborted };

@@ -34,7 +34,8 @@ export function registerJudge(context: vscode.ExtensionContext, service: JudgeSe
     uri ??= (await vscode.window.showOpenDialog({
       canSelectMany: false,
       openLabel: 'Judge',
-      filters: { 'Rollout files': ['jsonl'], 'All files': ['*'] },
+      // Every format the viewer reads (a folder comes from the Rollout Sources view or the Explorer).
+      filters: { 'Rollout files': ['jsonl', 'parquet', 'log', 'txt'], 'All files': ['*'] },
     }))?.[0];
     if (!uri) return undefined;
     try {

@@ -373,8 +373,16 @@ function folderOf(p: string): string {
   }
 }
 
-/** Opens `file` as text (not in our custom editor) with `line` (1-based) selected. */
+/**
+ * Opens `file` as text (not in our custom editor) with `line` (1-based) selected. A parquet file
+ * (TRL) is binary and its "line" is a row: it is shown in the Explorer and the row is named.
+ */
 export async function revealLine(file: string, line: number): Promise<void> {
+  if (file.endsWith('.parquet')) {
+    await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(file));
+    void vscode.window.showInformationMessage(`Row ${line} of ${path.basename(file)} (parquet has no text to open; the viewer shows the record).`);
+    return;
+  }
   const pos = new vscode.Position(Math.max(0, line - 1), 0);
   await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'default', {
     selection: new vscode.Range(pos, pos),

@@ -4,12 +4,15 @@ import { SOURCE_HELP, SOURCE_OPTIONS, sourceOptions } from '../../core/ingest/op
 import { openSource, type OpenOptions } from '../../core/ingest/source';
 import { recordToJSON } from '../../core/schema/record';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
+import { oneLine, reportSource } from '../sourceReport';
 
 const HELP = `usage: grpo-studio export <path> [--format F] [--num-generations N]
 
-Writes every valid completion of a v1 rollout file to stdout as canonical v1 JSON, one per line,
+Writes every valid completion of a rollout source to stdout as canonical v1 JSON, one per line,
 in file order (unknown fields kept). Bad lines are reported on stderr as <file>:<line>: <error>
-and skipped; the exit code is still 0. Exit 2: missing/unreadable file or bad usage.
+and skipped; what the reader noticed about the input (a group size that disagrees, steps that
+were inferred) follows as <file>[:<line>]: note: <message>. The exit code is still 0.
+Exit 2: missing/unreadable file or bad usage.
 ${SOURCE_HELP}
 `;
 
@@ -57,11 +60,7 @@ export const command: Command = {
       return 2;
     }
     flush();
-    for (const b of summary.badLines) io.err(`${b.file && b.file !== resolve(io.cwd, file) ? b.file : file}:${b.line}: ${b.error}\n`);
+    reportSource(io, file, resolve(io.cwd, file), summary);
     return 0;
   },
 };
-
-function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
-}

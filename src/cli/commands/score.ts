@@ -6,6 +6,7 @@ import { GroupKeys } from '../../core/rollouts/groups';
 import { SOURCE_HELP, SOURCE_OPTIONS, sourceOptions } from '../../core/ingest/options';
 import { openSource, type OpenOptions } from '../../core/ingest/source';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
+import { oneLine, reportSource } from '../sourceReport';
 
 const HELP = `usage: grpo-studio score <path> [--format F] [--variant V] [--matching seed|optimal] [--min-pixels N] [--max-pixels N]
 
@@ -24,8 +25,8 @@ in file order:
 --variant: ${Object.values(REWARD_VARIANTS).map((v) => `\n  ${v.name.padEnd(11)} ${v.description}`).join('')}
 --matching: seed (default; same label, else best IoU) or optimal (one-to-one assignment).
 --min-pixels/--max-pixels: smart_resize bounds for vlmr1 (default 3136 / 12845056).
-Bad lines go to stderr as <file>:<line>: <error>; exit 0 when the file was read, 2 for a missing
-or unreadable file or bad usage.
+Bad lines go to stderr as <file>:<line>: <error>, source notes as <file>[:<line>]: note: <message>;
+exit 0 when the file was read, 2 for a missing or unreadable file or bad usage.
 ${SOURCE_HELP}
 `;
 
@@ -98,7 +99,7 @@ export const command: Command = {
         else members.set(group, [i]);
       });
     } catch (e) {
-      io.err(`grpo-studio score: cannot read ${file}: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ')}\n`);
+      io.err(`grpo-studio score: cannot read ${file}: ${oneLine(e)}\n`);
       return 2;
     }
 
@@ -135,7 +136,7 @@ export const command: Command = {
       }
     });
     if (batch.length) io.out(batch.join(''));
-    for (const b of summary.badLines) io.err(`${b.file && b.file !== resolve(io.cwd, file) ? b.file : file}:${b.line}: ${b.error}\n`);
+    reportSource(io, file, resolve(io.cwd, file), summary);
     return 0;
   },
 };

@@ -7,6 +7,7 @@ import { SOURCE_HELP, SOURCE_OPTIONS, sourceOptions } from '../../core/ingest/op
 import { openSource, type OpenOptions } from '../../core/ingest/source';
 import { followSteps } from '../../core/ingest/steps';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
+import { oneLine, reportSource } from '../sourceReport';
 
 const HELP = `usage: grpo-studio stats <path> [--json] [--variant V] [--format F] [--follow [--poll]]
 
@@ -24,8 +25,9 @@ Summarises a v1 rollout file. --json prints exactly one JSON line with:
   format_failures       completions whose RECOMPUTED format reward is 0
 std is the SAMPLE standard deviation (divides by N-1, like torch.std), 0 for fewer than two values.
 --variant: ${Object.keys(REWARD_VARIANTS).join(', ')} (default grounding).
-Exit 0 when the file was read (bad lines are reported, not fatal); 2 for a missing or unreadable
-file or bad usage.
+Bad lines and source notes also go to stderr, as <file>:<line>: <error> and
+<file>[:<line>]: note: <message>. Exit 0 when the file was read (bad lines are reported, not
+fatal); 2 for a missing or unreadable file or bad usage.
 ${SOURCE_HELP}
 --follow              keep reading while the run writes (a file, a folder of per-step files, or a
                       quoted glob) and print one JSON line per step once the next step begins,
@@ -112,10 +114,11 @@ export const command: Command = {
         else if (score.reward !== g.first) g.equal = false;
       });
     } catch (e) {
-      io.err(`grpo-studio stats: cannot read ${file}: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ')}\n`);
+      io.err(`grpo-studio stats: cannot read ${file}: ${oneLine(e)}\n`);
       return 2;
     }
 
+    reportSource(io, file, resolve(io.cwd, file), summary);
     const stats: FileStats = {
       completions: summary.completions,
       groups: groups.size,

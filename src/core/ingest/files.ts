@@ -50,7 +50,8 @@ export async function filesOf(dir: string, format: FormatName): Promise<string[]
     case 'vlmr1':
       return inDir.filter((n) => /\.(txt|log)$/.test(n) && !/_format\.txt$/.test(n)).sort(naturalCompare).map((n) => join(dir, n));
     case 'native':
-      return inDir.filter((n) => n.endsWith('.jsonl')).sort(naturalCompare).map((n) => join(dir, n));
+      // The judge's `<rollouts>.verdicts.jsonl` caches sit beside the rollouts: not rollouts.
+      return inDir.filter((n) => n.endsWith('.jsonl') && !n.endsWith('.verdicts.jsonl')).sort(naturalCompare).map((n) => join(dir, n));
   }
 }
 

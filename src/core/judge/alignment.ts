@@ -5,8 +5,9 @@
  * record finds its own by recomputing the content key for every (tier, model, prompt) the cache
  * holds, so the same function serves a cache written by the CLI, the editor or an older prompt.
  */
-import { basename } from 'node:path';
-import { readRollouts } from '../rollouts/read';
+import { basename, dirname } from 'node:path';
+import { isDirectory, stepFromName } from '../ingest/files';
+import { openSource, type OpenOptions } from '../ingest/source';
 import { accuracyReward, scaleUpAccuracyReward } from '../rewards/seed';
 import { completionText, type RolloutRecord } from '../schema/record';
 import { VerdictCache, cachePathFor } from './cache';
@@ -245,22 +246,51 @@ export interface FilesAlignment {
   completions: number;
   /** Verdicts found in the caches (`<file>.verdicts.jsonl`) beside the files. */
   verdicts: number;
-  /** `file:line: error` for lines that are not records or not verdicts. */
+  /** `file:line: error` for lines that are not records or not verdicts, and the sources' notes. */
   problems: string[];
+  /** The files the completions came from: the caches beside them are the ones read. */
+  recordFiles: string[];
 }
 
-/** Reads rollout files and the verdict cache beside each (never writing one) into the table. */
-export async function alignmentOfFiles(files: readonly string[]): Promise<FilesAlignment> {
+/**
+ * The run a source of another trainer's format stands for when its records name none: the
+ * folder (a verl dump, a TRL run, an EasyR1 checkpoint), else the file without its extension.
+ * A native file is a run of its own, as before (one file per model or checkpoint).
+ */
+function runNameOf(path: string, folder: boolean): string {
+  if (folder) return basename(path) === 'completions' ? basename(dirname(path)) : basename(path);
+  if (stepFromName(path) !== undefined || basename(path) === 'generations.log') return basename(dirname(path));
+  return basename(path).replace(/\.(jsonl|parquet|log|txt)$/, '');
+}
+
+/**
+ * Reads rollout sources (files or folders, any format the viewer reads) and the verdict cache
+ * beside each of their files (never writing one) into the table.
+ */
+export async function alignmentOfFiles(paths: readonly string[], opts: OpenOptions = {}): Promise<FilesAlignment> {
   const items: AlignmentItem[] = [];
   const verdicts: JudgeVerdict[] = [];
   const problems: string[] = [];
-  for (const file of files) {
-    const read = await readRollouts(file, (rec, loc) => items.push(alignmentItem(rec, file, { line: loc.line })));
-    for (const b of read.badLines) problems.push(`${file}:${b.line}: ${b.error}`);
+  const recordFiles = new Set<string>();
+  for (const path of paths) {
+    const source = await openSource(path, { fallback: 'native', ...opts });
+    const run = source.format === 'native' ? null : runNameOf(path, await isDirectory(path));
+    const read = await source.read((rec, loc) => {
+      recordFiles.add(loc.file);
+      const item = alignmentItem(rec, loc.file, { line: loc.line });
+      if (run !== null && rec.run === undefined) item.run = run;
+      if (item.checkpoint === null) item.checkpoint = checkpointOf(rec, path);
+      items.push(item);
+    });
+    for (const b of read.badLines) problems.push(`${b.file ?? path}:${b.line}: ${b.error}`);
+    for (const n of read.notes) problems.push(`${n.file}${n.line === undefined ? '' : `:${n.line}`}: note: ${n.message}`);
+    for (const f of source.files) if (f.role === 'records') recordFiles.add(f.path);
+  }
+  for (const file of recordFiles) {
     const cache = VerdictCache.open(cachePathFor(file));
     for (const line of cache.skippedLines) problems.push(`${cache.path}:${line}: not a verdict`);
     verdicts.push(...cache.verdicts());
   }
   const lookup = new VerdictLookup(verdicts);
-  return { rows: alignmentRows(items, lookup), completions: items.length, verdicts: lookup.size, problems };
+  return { rows: alignmentRows(items, lookup), completions: items.length, verdicts: lookup.size, problems, recordFiles: [...recordFiles] };
 }

@@ -3,7 +3,7 @@
  * uncertain (or fails on) go on to the next, so the cheap tiers absorb what they can. Every
  * verdict goes to the cache the moment it is known, and a cached verdict is never asked again.
  */
-import type { VerdictCache } from './cache';
+import type { VerdictCacheLike } from './caches';
 import { prepare, type JudgeSubject } from './input';
 import type { JudgeRunOptions, PreparedItem } from './llm';
 import { RulesJudge } from './rules';
@@ -52,7 +52,7 @@ export interface CascadeSummary {
 
 export interface CascadeOptions {
   signal?: AbortSignal;
-  cache?: VerdictCache;
+  cache?: VerdictCacheLike;
   /** Called once per completion when its final verdict (or failure) is known. */
   onJudged?: (r: JudgedCompletion) => void;
 }

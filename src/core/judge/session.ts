@@ -11,7 +11,7 @@ import { summarize } from './cascade';
 import { LlmJudge } from './llm';
 import { LocalJudge } from './local/judge';
 import { RulesJudge } from './rules';
-import type { VerdictCache } from './cache';
+import type { VerdictCacheLike } from './caches';
 import type { CostReport } from './cost';
 import { prepare } from './input';
 import { verdictKey, type JudgeItem } from './verdict';
@@ -86,7 +86,7 @@ export interface LlmEstimate extends CostReport {
   completions: number;
 }
 
-export function llmEstimate(llm: LlmJudge, items: readonly JudgeItem[], cache: VerdictCache): LlmEstimate {
+export function llmEstimate(llm: LlmJudge, items: readonly JudgeItem[], cache: Pick<VerdictCacheLike, 'get'>): LlmEstimate {
   const uncached = items.map(prepare).filter((s) => s.hasAnswer && !cache.get(verdictKey(s, 'llm', llm.model, llm.promptHash)));
   return { completions: uncached.length, ...llm.estimate(uncached) };
 }

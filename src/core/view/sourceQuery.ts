@@ -1,0 +1,103 @@
+/**
+ * A query (docs/query.md) over a rollout source of any format, answered as the viewer answers its
+ * filter: the source is read whole through `openSource` into a RolloutSet (its groups, rewards
+ * recomputed under the variant, `zero_variance` from the logged totals, `mismatch`), and each
+ * completion is tested by `matchesQuery`, the viewer's evaluator. The CLI's `query` comes here for
+ * every source the byte index cannot answer (another format, a folder, `meta.<key>`, verdicts);
+ * a native v1 file stays on the index, which never holds the file whole.
+ */
+import { PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS } from '../boxes/resize';
+import { openSource, type OpenOptions } from '../ingest/source';
+import type { FormatName, SourceNote } from '../ingest/types';
+import { VerdictCache, cachePathFor } from '../judge/cache';
+import { VerdictLookup } from '../judge/alignment';
+import { judgeItemOf } from '../judge/session';
+import { parseQuery, type QueryNode } from '../index/query';
+import type { BadLine, RolloutRecord } from '../schema/record';
+import type { VerdictView } from '../../protocol/viewer';
+import { loggedTotal, readFilterText } from './recordQuery';
+import { RolloutSet, type LoadedRecord, type RecordVerdicts } from './rolloutSet';
+
+export interface SourceMatch {
+  file: string;
+  /** 1-based line (a block's first line; a parquet row). */
+  line: number;
+  group: string;
+  step: number | null;
+  index: number | null;
+  /** The logged total, as the index keeps it (float32). */
+  reward: number | null;
+  advantage: number | null;
+  record: RolloutRecord;
+}
+
+export interface SourceQueryResult {
+  format: FormatName;
+  /** Why that format (detection's reason, or "given"). */
+  why: string;
+  completions: number;
+  /** Every match, in the source's reading order. */
+  matches: SourceMatch[];
+  badLines: BadLine[];
+  notes: SourceNote[];
+}
+
+export interface SourceQueryOptions {
+  source?: OpenOptions;
+  /** The reward variant `mismatch` is computed under (default grounding). */
+  variant?: string;
+}
+
+/** Does the query read judge verdicts (then the caches beside the files are loaded)? */
+function mentionsVerdicts(node: QueryNode | null): boolean {
+  if (!node) return false;
+  if (node.kind === 'and' || node.kind === 'or') return mentionsVerdicts(node.left) || mentionsVerdicts(node.right);
+  if (node.kind === 'not') return mentionsVerdicts(node.arg);
+  return node.kind === 'verdict';
+}
+
+/**
+ * What the verdict caches beside the files say, read as the viewer reads them (no failures:
+ * those live only in the editor session that ran the judge). Never writes a cache.
+ */
+function cachedVerdicts(): RecordVerdicts {
+  const byFile = new Map<string, VerdictLookup>();
+  return (l: LoadedRecord): VerdictView | null => {
+    let lookup = byFile.get(l.file);
+    if (!lookup) byFile.set(l.file, (lookup = new VerdictLookup(VerdictCache.open(cachePathFor(l.file)).verdicts())));
+    const v = lookup.size === 0 ? null : lookup.of(judgeItemOf(l.record)).final;
+    return v ? { aligns: v.aligns, type: v.type, why: v.why, tier: v.tier } : null;
+  };
+}
+
+/**
+ * Reads `path` and returns the completions matching `text` (empty: all), or `{problem}` when the
+ * query names a reward function or meta key no record has (the viewer's typo check). Throws a
+ * QueryError for text that does not parse, and the source's error for a path it cannot open.
+ */
+export async function querySource(path: string, text: string, opts: SourceQueryOptions = {}): Promise<SourceQueryResult | { problem: string }> {
+  // A query that does not parse fails before the source is read (the viewer would search the words).
+  if (text.trim() !== '') parseQuery(text.trim(), { verdicts: true, meta: true });
+  const source = await openSource(path, opts.source);
+  const set = new RolloutSet([path], { variant: opts.variant ?? 'grounding', matching: 'seed', minPixels: PROCESSOR_MIN_PIXELS, maxPixels: PROCESSOR_MAX_PIXELS });
+  const loaded: LoadedRecord[] = [];
+  const summary = await source.read((record, loc) => loaded.push({ record, file: loc.file, line: loc.line }));
+  set.append(loaded, summary.badLines);
+  const reading = readFilterText(text, set.rewardNames, set.metaKeys);
+  if (reading.kind === 'error') return { problem: reading.message };
+  const node = reading.kind === 'query' ? reading.node : null;
+  if (mentionsVerdicts(node)) set.setVerdicts(cachedVerdicts());
+  set.settle();
+
+  const hits: { i: number; group: string }[] = [];
+  set.groups.forEach((g, gi) => {
+    for (const i of set.matchingMembers(gi, node)) hits.push({ i, group: g.key });
+  });
+  hits.sort((a, b) => a.i - b.i);
+  const f32 = (x: number | undefined): number | null => (x === undefined || Number.isNaN(x) ? null : Number(Math.fround(x).toPrecision(7)));
+  const matches = hits.map(({ i, group }): SourceMatch => {
+    const { record, file, line } = set.records[i]!;
+    return { file, line, group, step: record.step ?? null, index: record.index ?? null, reward: f32(loggedTotal(record)), advantage: f32(record.advantage), record };
+  });
+  return { format: source.format, why: source.why, completions: summary.completions, matches, badLines: summary.badLines, notes: summary.notes };
+}
