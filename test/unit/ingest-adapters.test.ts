@@ -61,7 +61,7 @@ test('verl folder: files in numeric step order, groups by identical input within
   assert.match(r.notes[0]!.message, /^step 2: group sizes disagree and none is most common/);
 });
 
-test('TRL parquet (written with hyparquet-writer): rows to records, num_generations inferred from repeated prompts', async () => {
+test('TRL parquet (written with hyparquet-writer): rows to records, num_generations inferred from the advantages', async () => {
   const run = await writeTrl(join(dir, 't1'));
   const { format, recs, bad } = await readAll(run);
   assert.equal(format, 'trl');
@@ -71,17 +71,18 @@ test('TRL parquet (written with hyparquet-writer): rows to records, num_generati
   assert.equal(r3.record.completion, 'c3 é');
   assert.equal(r3.record.step, 1);
   assert.deepEqual(r3.record.rewards, { accuracy_reward: 1, format_reward: 0 });
-  assert.equal(r3.record.advantage, 0);
+  // Totals 2, 1 | 1, 2 in groups of 2: TRL's (r - mean) / (std + 1e-4) with std = 0.7071.
+  assert.ok(Math.abs(r3.record.advantage! + 0.5 / (Math.SQRT1_2 + 1e-4)) < 1e-6);
   assert.equal(r3.record.group, '1/1');
   assert.deepEqual(r3.loc, { file: join(run, 'completions', 'completions_00001.parquet'), line: 3, row: true });
-  // Step 2 repeats one prompt 4 times: inference can only see one group of 4.
-  assert.deepEqual(recs.slice(4).map((r) => r.record.group), ['2/0', '2/0', '2/0', '2/0']);
+  // Step 2 repeats one prompt 4 times, but its advantages sum to zero over pairs only: two groups.
+  assert.deepEqual(recs.slice(4).map((r) => r.record.group), ['2/0', '2/0', '2/1', '2/1']);
   assert.equal(recs[4]!.record.meta?.num_generations_from, 'inferred');
   assert.deepEqual(recs[7]!.record.rewards, { accuracy_reward: 0 });
   assert.deepEqual(recs[7]!.record.meta?.rewards_missing, ['format_reward']);
 });
 
-test('TRL: num_generations from the run config beats inference; the option beats both; a bad row is reported, not fatal', async () => {
+test('TRL: num_generations from the run config when the rows agree; the option beats both; a bad row is reported, not fatal', async () => {
   const run = await writeTrl(join(dir, 't2'), { config: 2, badRow: true });
   const a = await readAll(run);
   assert.deepEqual(a.recs.map((r) => `${r.record.group}#${r.record.index}`), ['1/0#0', '1/0#1', '1/1#0', '1/1#1', '2/0#0', '2/1#0', '2/1#1']);

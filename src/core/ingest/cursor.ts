@@ -7,8 +7,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { LineSplitter } from './lines';
 import { lineFeeder } from './text';
-import { readTrlFile, type GroupSize } from './trl';
-import type { AdapterOptions, RecordSink, TextParser } from './types';
+import { readTrlFile, type TrlRun } from './trl';
+import type { AdapterOptions, RecordSink, SourceNote, TextParser } from './types';
 
 /** Bytes before the read position kept to notice a file rewritten in place past its old size. */
 const TAIL_BYTES = 64;
@@ -157,24 +157,27 @@ export class TextCursor implements FileCursor {
 }
 
 /**
- * A TRL completions parquet: written once, whole, at the end of its step. It is read when it
- * parses; a file that keeps failing at the same size for `settleMs` is reported once.
+ * A TRL completions parquet: written whole at its logging step. It is read when it parses; a file
+ * that keeps failing at the same size for `settleMs` is reported once. TRL writes a step's file
+ * again when an eval pass logs at that step (and at the end of train()), so a file that changes
+ * after it was read is read again; the run tells a rewrite with the same rows from new rows.
  */
 export class ParquetCursor implements FileCursor {
-  private done = false;
+  /** Size and mtime of the version read. */
+  private readAt: { size: number; mtime: number } | null = null;
   private failure: { size: number; mtime: number; since: number; reported: boolean } | null = null;
 
   constructor(
     readonly path: string,
     private readonly sink: RecordSink,
     private readonly opts: AdapterOptions,
-    private readonly groupSize: () => Promise<GroupSize | undefined>,
+    /** The file's run (shared by the run's cursors, refreshed): what earlier files settled. */
+    private readonly run: () => Promise<TrlRun>,
     private readonly onEvent: (e: CursorEvent, path: string) => void,
     private readonly settleMs = 2000,
   ) {}
 
   async pump(now: number): Promise<boolean> {
-    if (this.done) return false;
     let st;
     try {
       st = await stat(this.path);
@@ -183,6 +186,7 @@ export class ParquetCursor implements FileCursor {
       throw e;
     }
     if (st.size === 0) return false;
+    if (this.readAt && this.readAt.size === st.size && this.readAt.mtime === st.mtimeMs) return false;
     const f = this.failure;
     if (f && f.size === st.size && f.mtime === st.mtimeMs) {
       if (!f.reported && now - f.since >= this.settleMs) {
@@ -194,17 +198,20 @@ export class ParquetCursor implements FileCursor {
     // Rows go to a holding sink first: a file that fails half-way must not emit a partial row set.
     const held: Parameters<RecordSink['record']>[] = [];
     const bad: Parameters<RecordSink['bad']>[0][] = [];
+    const notes: SourceNote[] = [];
     try {
-      const configSize = this.opts.numGenerations === undefined ? await this.groupSize() : undefined;
-      await readTrlFile(this.path, { record: (r, l) => held.push([r, l]), bad: (b) => bad.push(b) }, { ...this.opts, configSize });
+      const run = await this.run();
+      await readTrlFile(this.path, { record: (r, l) => held.push([r, l]), bad: (b) => bad.push(b), note: (n) => notes.push(n) }, { ...this.opts, run });
     } catch {
       this.failure = { size: st.size, mtime: st.mtimeMs, since: now, reported: false };
       return false;
     }
-    this.done = true;
-    this.onEvent('opened', this.path);
+    this.onEvent(this.readAt ? 'truncated' : 'opened', this.path);
+    this.readAt = { size: st.size, mtime: st.mtimeMs };
+    this.failure = null;
     for (const [r, l] of held) this.sink.record(r, l);
     for (const b of bad) this.sink.bad(b);
+    for (const n of notes) this.sink.note?.(n);
     return false;
   }
 

@@ -12,7 +12,7 @@ import { ParquetCursor, TextCursor, type CursorEvent, type FileCursor } from './
 import { detectFormat } from './detect';
 import { filesMatching, globBase, isDirectory, isGlob } from './files';
 import { newParserContext, sourceFiles, textParserFor, type ParserContext, type SourceFile } from './source';
-import { findNumGenerations, runFolderOf, type GroupSize } from './trl';
+import { runFolderOf, TrlRun } from './trl';
 import type { AdapterOptions, FormatName, LocatedRecord, Metric, RecordSink, SourceNote } from './types';
 
 export interface FollowOptions extends AdapterOptions {
@@ -65,7 +65,7 @@ export class RolloutFollower {
   private again = false;
   private closed = false;
   private markReady!: () => void;
-  private readonly trlSizes = new Map<string, GroupSize | undefined>();
+  private readonly trlRuns = new Map<string, TrlRun>();
 
   constructor(
     private readonly target: FollowTarget,
@@ -172,7 +172,7 @@ export class RolloutFollower {
     if (c) return c;
     const onEvent = (event: CursorEvent, file: string): void => void this.batch.events.push({ file, event });
     if (f.format === 'trl' && f.role === 'records') {
-      c = new ParquetCursor(f.path, this.sink, this.opts, () => this.trlGroupSize(f.path), onEvent);
+      c = new ParquetCursor(f.path, this.sink, this.opts, () => this.trlRun(f.path), onEvent);
     } else {
       const timing = {
         chunkBytes: this.opts.chunkBytes ?? 1 << 20,
@@ -187,13 +187,13 @@ export class RolloutFollower {
     return c;
   }
 
-  /** The run's configured num_generations; looked up again until found (the config may come later). */
-  private async trlGroupSize(parquet: string): Promise<GroupSize | undefined> {
-    const run = runFolderOf(parquet);
-    if (this.trlSizes.get(run)) return this.trlSizes.get(run);
-    const size = await findNumGenerations(run);
-    this.trlSizes.set(run, size);
-    return size;
+  /** A parquet file's run, shared by its files; refreshed each time (the config and trainer_state.json may come later). */
+  private async trlRun(parquet: string): Promise<TrlRun> {
+    const folder = runFolderOf(parquet);
+    let run = this.trlRuns.get(folder);
+    if (!run) this.trlRuns.set(folder, (run = new TrlRun(folder)));
+    await run.refresh();
+    return run;
   }
 
   private watchFolders(files: SourceFile[]): void {

@@ -12,7 +12,7 @@ import { filesOf, isDirectory, stepFromName } from './files';
 import { nativeParser } from './native';
 import { readSwiftConfig, swiftParser } from './swift';
 import { readTextFile } from './text';
-import { findNumGenerations, readTrlFile, runFolderOf, type GroupSize } from './trl';
+import { readTrlFile, runFolderOf, TrlRun } from './trl';
 import { FORMAT_NAMES, type AdapterOptions, type FormatName, type IngestSummary, type OnMetric, type OnRecord, type RecordSink, type TextParser } from './types';
 import { verlParser } from './verl';
 import { formatSiblingOf, FormatVerdicts, vlmr1FormatParser, vlmr1Parser } from './vlmr1';
@@ -148,8 +148,8 @@ export async function openSource(path: string, opts: OpenOptions = {}): Promise<
         note: (n) => summary.notes.push(n),
       };
       const ctx = newParserContext(opts);
-      let trlSize: GroupSize | undefined;
-      let trlLooked = false;
+      // One per run folder: what a file settles (group size, reward columns, its batch) informs the next.
+      const trlRuns = new Map<string, TrlRun>();
       for (const f of files) {
         if (fmt === 'native') {
           // The existing v1 reader, unchanged.
@@ -158,12 +158,15 @@ export async function openSource(path: string, opts: OpenOptions = {}): Promise<
           continue;
         }
         if (fmt === 'trl') {
-          if (!trlLooked && opts.numGenerations === undefined) {
-            trlSize = await findNumGenerations(runFolderOf(f.path));
-            trlLooked = true;
+          const folder = runFolderOf(f.path);
+          let run = trlRuns.get(folder);
+          if (!run) {
+            run = new TrlRun(folder);
+            await run.refresh();
+            trlRuns.set(folder, run);
           }
           try {
-            await readTrlFile(f.path, sink, { ...opts, configSize: trlSize });
+            await readTrlFile(f.path, sink, { ...opts, run });
           } catch (e) {
             sink.bad({ file: f.path, line: 0, error: `not a readable parquet file: ${e instanceof Error ? e.message : String(e)}` });
           }
