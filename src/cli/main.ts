@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   score: async () => (await import('./commands/score')).command,
   stats: async () => (await import('./commands/stats')).command,
   logs: async () => (await import('./commands/logs')).command,
+  metrics: async () => (await import('./commands/metrics')).command,
   ps: async () => (await import('./commands/ps')).command,
   replay: async () => (await import('./commands/replay')).command,
   run: async () => (await import('./commands/run')).command,

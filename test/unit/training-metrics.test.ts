@@ -23,16 +23,16 @@ test('Python dict repr: quotes, nan, inf, -inf, True/False/None, scientific numb
   const line =
     "{'loss': 0.0123, 'grad_norm': nan, 'learning_rate': 9.5e-06, 'rewards/accuracy_reward': 0.75, 'rewards/format_reward': 0.5, 'reward': 1.25, 'reward_std': 0.433, 'kl': inf, 'completion_length': 187.25, 'clip_ratio': -inf, 'is_best': False, 'note': None, 'epoch': 0.02}";
   const d = parseTrainerDictLine(line)!;
-  assert.equal(d.loss, 0.0123);
-  assert.ok(Number.isNaN(d.grad_norm));
-  assert.equal(d.learning_rate, 9.5e-6);
-  assert.equal(d['rewards/accuracy_reward'], 0.75);
-  assert.equal(d.kl, Infinity);
-  assert.equal(d.clip_ratio, -Infinity);
-  assert.equal('is_best' in d, false, 'booleans are not metrics');
-  assert.equal('note' in d, false);
-  assert.equal(Object.keys(d).length, 11);
-  assert.deepEqual(parseTrainerDictLine("[rank0]: {'loss': 1.5, 'epoch': 1.0}"), { loss: 1.5, epoch: 1 });
+  assert.equal(d.get('loss'), 0.0123);
+  assert.ok(Number.isNaN(d.get('grad_norm')));
+  assert.equal(d.get('learning_rate'), 9.5e-6);
+  assert.equal(d.get('rewards/accuracy_reward'), 0.75);
+  assert.equal(d.get('kl'), Infinity);
+  assert.equal(d.get('clip_ratio'), -Infinity);
+  assert.equal(d.has('is_best'), false, 'booleans are not metrics');
+  assert.equal(d.has('note'), false);
+  assert.equal(d.size, 11);
+  assert.deepEqual(parseTrainerDictLine("[rank0]: {'loss': 1.5, 'epoch': 1.0}"), new Map([['loss', 1.5], ['epoch', 1]]));
   assert.equal(parseTrainerDictLine('{not python}'), undefined);
   assert.equal(parseTrainerDictLine('plain text'), undefined);
 });

@@ -83,7 +83,11 @@ class PyReader {
       const k = this.value();
       this.ws();
       if (this.s[this.i++] !== ':') this.fail("expected ':'");
-      out[String(k)] = this.value();
+      const key = String(k);
+      const v = this.value();
+      // A plain assignment to "__proto__" would set the prototype, losing a key the file holds.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
       this.ws();
       if (this.s[this.i] === ',') this.i++;
       else if (this.s[this.i] !== '}') this.fail("expected ',' or '}'");

@@ -3,11 +3,11 @@
  * turns them into output, progress, metric and problem events. Starts from the beginning of each
  * file, so a reattached run's history (output, charts) is rebuilt too.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { newestCheckpoint } from './checkpoints';
 import { LineSplitter, LogFollower } from './log-follower';
-import { parseEasyR1Line, parseTrainerState, StdoutMetrics, type MetricPoint } from './metrics';
+import { trainerStateFile } from './metric-sources';
+import { parseEasyR1Line, parseTrainerState, SegmentSplitter, StdoutMetrics, type MetricPoint } from './metrics';
 import { OutputScanner, type OutputProblem } from './output-scanner';
 import { parseProgress, type Progress } from './progress';
 import type { RunRecord } from './run-folder';
@@ -34,10 +34,13 @@ export class RunWatch {
     private readonly sink: RunWatchSink,
   ) {
     // One metrics reader for both streams: tqdm (the step) usually goes to stderr, dicts to stdout.
+    // stderr is polled first: each tqdm.write marks stderr before its dict reaches stdout, and the
+    // k-th dict takes the k-th mark's step (see ./metrics). metric-sources reads them in this order too.
     const metrics = record.metrics.stdout ? new StdoutMetrics() : undefined;
-    for (const stream of ['stdout', 'stderr'] as const) {
+    for (const stream of ['stderr', 'stdout'] as const) {
       const lines = new LineSplitter();
       const scanner = new OutputScanner();
+      const segments = metrics ? new SegmentSplitter(metrics) : undefined;
       this.followers.push(
         new LogFollower(join(dir, `${stream}.log`), (text) => {
           sink.output(stream, text);
@@ -46,11 +49,9 @@ export class RunWatch {
           for (const l of lines.push(text)) {
             this.remember(stream, l.segments.at(-1) ?? '');
             for (const p of scanner.push(l.line, l.lineNo)) sink.problem(stream, p);
-            for (const seg of l.segments) {
-              progress = parseProgress(seg) ?? progress;
-              if (metrics) points.push(...metrics.push(seg));
-            }
+            for (const seg of l.segments) progress = parseProgress(seg) ?? progress;
           }
+          if (segments) points.push(...segments.write(text));
           for (const seg of lines.pending()) {
             progress = parseProgress(seg) ?? progress;
           }
@@ -80,12 +81,7 @@ export class RunWatch {
   private pollTrainerState(): void {
     const path = this.record.metrics.trainerState;
     if (!path) return;
-    let file = path;
-    if (existsSync(path) && statSync(path).isDirectory()) {
-      const direct = join(path, 'trainer_state.json');
-      const ckpt = newestCheckpoint(path);
-      file = existsSync(direct) ? direct : ckpt ? join(ckpt.path, 'trainer_state.json') : direct;
-    }
+    const file = trainerStateFile(path);
     let mtime: number;
     try {
       mtime = statSync(file).mtimeMs;
