@@ -83,6 +83,12 @@ export function loggedMismatches(
     const mine = recomputed.rewards[name];
     if (mine !== undefined && compareLogged(value, mine).mismatch) out.push(name);
   }
+  // A logged total sums the trainer's own reward functions; it is comparable with the recomputed
+  // one only when the record logs every function recomputed (a verl `score` or TRL's
+  // accuracy_reward/format_reward total measure something else, not a mismatch). The advantage
+  // follows from the totals, so it is compared under the same condition.
+  const names = Object.keys(recomputed.rewards).filter((n) => recomputed.rewards[n] !== undefined);
+  if (!names.every((n) => logged.rewards !== undefined && Object.hasOwn(logged.rewards, n))) return out;
   if (compareLogged(logged.reward, recomputed.reward).mismatch) out.push('reward');
   if (recomputed.advantage !== undefined && compareLogged(logged.advantage, recomputed.advantage).mismatch) out.push('advantage');
   return out;

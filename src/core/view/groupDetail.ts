@@ -11,7 +11,7 @@ import type { ParsedBox } from '../chain/types';
 import { toImagePixels, detectFrame, resizedSize, boxOutsideImage } from '../boxes/frames';
 import { xywhToXyxy } from '../boxes/iou';
 import { matchSeed, matchOptimal } from '../boxes/match';
-import { compareLogged } from '../rewards/group';
+import { loggedMismatches } from '../rewards/group';
 import { factViews } from './facts';
 import type { RolloutSet, ScoreOptions, MemberScore } from './rolloutSet';
 import type {
@@ -156,11 +156,13 @@ function goldBoxes(
 }
 
 function valuePairs(rec: RolloutRecord, s: MemberScore): Pick<CompletionView, 'rewards' | 'reward' | 'advantage'> {
+  // The same rule as the group's mismatch flag: a total is compared only when both sum the same functions.
+  const off = new Set(loggedMismatches(rec, s));
   const pair = (name: string, logged: number | undefined, mine: number | undefined): ValuePair => ({
     name,
     logged: logged ?? null,
     recomputed: mine ?? null,
-    mismatch: logged !== undefined && mine !== undefined && compareLogged(logged, mine).mismatch,
+    mismatch: off.has(name),
   });
   const names = [...new Set([...Object.keys(s.rewards), ...Object.keys(rec.rewards ?? {})])];
   return {

@@ -52,6 +52,7 @@ export interface GroupScore {
   loggedZeroVariance: boolean;
   zeroVariance: boolean;
   flags: GroupFlag[];
+  /** Spread of the totals the zero-variance flag looks at: logged when every member has one, else recomputed. */
   min: number | null;
   max: number | null;
   mean: number | null;
@@ -236,19 +237,23 @@ export class RolloutSet {
     const recs = g.members.map((i) => this.records[i]!.record);
     const { members, zeroVariance } = this.scoreMembers(g);
     const mismatched = recs.map((r, k) => loggedMismatches(r, members[k]!).length > 0);
+    const logged = recs.map(loggedTotal);
+    const allLogged = logged.every((t) => t !== undefined);
+    const loggedFlat = logged.length > 1 && allLogged && logged.every((t) => Math.fround(t!) === Math.fround(logged[0]!));
     const flags: GroupFlag[] = [];
-    if (zeroVariance && g.members.length > 1) flags.push('zero_variance');
+    // What the trainer learned from: its logged totals when every member has one (a verl or TRL
+    // run whose reward functions we do not recompute), else the recomputed ones.
+    if (g.members.length > 1 && (allLogged ? loggedFlat : zeroVariance)) flags.push('zero_variance');
     if (members.some((m) => m.rewards.format === 0)) flags.push('format_failure');
     if (mismatched.includes(true)) flags.push('reward_mismatch');
     if (recs.some((r, k) => outsideImage(r, members[k]!))) flags.push('bad_boxes');
     if (g.members.some((i) => this.verdictAt(i)?.aligns === false)) flags.push('misaligned');
-    const totals = members.map((m) => m.reward);
-    const logged = recs.map(loggedTotal);
+    const totals = allLogged ? (logged as number[]) : members.map((m) => m.reward);
     return {
       // Scored boxes are most of a score's memory: kept only while the group is shown (membersOf).
       members: members.map(({ boxes: _boxes, ...totals }) => totals),
       mismatched,
-      loggedZeroVariance: logged.length > 1 && logged.every((t) => t !== undefined && Math.fround(t) === Math.fround(logged[0]!)),
+      loggedZeroVariance: loggedFlat,
       zeroVariance: flags.includes('zero_variance'),
       flags,
       min: totals.length ? Math.min(...totals) : null,
