@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
-export type RolloutFormat = 'auto' | 'v1' | 'trl' | 'verl' | 'vlm-r1' | 'easyr1';
-export const ROLLOUT_FORMATS: readonly RolloutFormat[] = ['auto', 'v1', 'trl', 'verl', 'vlm-r1', 'easyr1'];
+export type RolloutFormat = 'auto' | 'v1' | 'trl' | 'verl' | 'vlm-r1' | 'easyr1' | 'swift';
+export const ROLLOUT_FORMATS: readonly RolloutFormat[] = ['auto', 'v1', 'trl', 'verl', 'vlm-r1', 'easyr1', 'swift'];
 
 export interface RunProfile {
   name: string;
