@@ -99,30 +99,31 @@ test('inferNumGenerations: gcd of runs of identical consecutive prompts', () => 
   assert.equal(inferNumGenerations(['a', 'a', 'a', 'b', 'b', 'b']), 3);
 });
 
-test('VLM-R1 log: both block variants, interleaved ranks, inferred steps, _format.txt joined, bad block reported', async () => {
+test('VLM-R1 log: both spellings, interleaved ranks, one inferred step, _format.txt joined, bad block reported', async () => {
   const log = writeVlmr1(join(dir, 'm'));
   const { format, recs, bad } = await readAll(log);
   assert.equal(format, 'vlmr1');
+  // Group: the same problem, image and solution within the step (the seed block names possible answers instead).
   assert.deepEqual(recs.map((r) => [r.loc.line, r.loc.endLine, r.record.step, r.record.group, r.record.index]), [
     [1, 6, 0, '0/0', 0],
-    [7, 12, 0, '0/0', 1],
-    [13, 17, 0, '0/0', 2],
-    [21, 25, 1, '1/0', 0],
-    [26, 30, 0, '0/0', 3], // a late block of step 0's second rank
+    [7, 12, 0, '0/1', 0],
+    [13, 17, 0, '0/0', 1],
+    [21, 25, 0, '0/2', 0],
+    [26, 30, 0, '0/0', 2], // rank 1's last block of the round
   ]);
   const a = recs[0]!.record;
   assert.equal(a.completion, '<think>The bike [10,20,30,40 bike]\nis left.</think><answer>bike</answer>');
   assert.deepEqual(a.prompt, { text: 'Which object is left of the car?', images: ['/data/coco/1.jpg'] });
   assert.equal(a.solution, '<answer>bike</answer>');
-  assert.deepEqual(a.rewards, { accuracy: 1, format: 1 });
+  assert.deepEqual({ ...a.rewards }, { accuracy: 1, format: 1 });
   assert.deepEqual(a.meta, { timestamp: '05-14-03-27-100000', step_inferred: true, has_format: true });
   const seed = recs[1]!.record;
   assert.equal(seed.completion, '<answer>car</answer>');
   assert.deepEqual(seed.possible_answers, ['bike', 'bicycle']);
-  assert.deepEqual(seed.rewards, { accuracy: 0, format: 0 });
+  assert.deepEqual({ ...seed.rewards }, { accuracy: 0, format: 0 });
   assert.equal(seed.meta?.golden, 'bike');
   assert.equal(seed.meta?.predicted, 'car');
-  assert.deepEqual(recs[3]!.record.rewards, { accuracy: 0 }, 'no format verdict for this completion');
+  assert.deepEqual({ ...recs[3]!.record.rewards }, { accuracy: 0 }, 'no format verdict for this completion');
   assert.deepEqual(bad.map((b) => [b.line, b.error]), [[18, 'block has no Content: / Completion: field']]);
 });
 

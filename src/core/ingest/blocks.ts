@@ -10,6 +10,10 @@ export interface BlockField {
   key: string;
   /** The field's text: its first line's rest plus continuation lines, trailing blank lines dropped. */
   value: string;
+  /** Where its first line is. */
+  start: LineLocation;
+  /** Its lines exactly as read, the first one whole (key included), trailing blank lines kept. */
+  lines: string[];
 }
 
 export interface Block<H> {
@@ -29,11 +33,15 @@ export interface BlockSyntax<H> {
   ignorable?(text: string): boolean;
   /** Trailing lines of a block's last field that belong to the layout, not the value. */
   trailer?: RegExp;
+  /** A field line outside any block: the header of a block it opens, or null (text outside any block). */
+  headless?(field: { key: string; rest: string }, loc: LineLocation): H | null;
 }
 
 interface OpenField {
   key: string;
   lines: string[];
+  first: string;
+  start: LineLocation;
 }
 
 export function blockParser<H>(syntax: BlockSyntax<H>, sink: RecordSink, emit: (b: Block<H>) => void): TextParser {
@@ -44,9 +52,10 @@ export function blockParser<H>(syntax: BlockSyntax<H>, sink: RecordSink, emit: (
     const b = open;
     open = null;
     const fields = b.fields.map((f) => {
+      const raw = [f.first, ...f.lines.slice(1)];
       const lines = f.lines;
       while (lines.length && (lines[lines.length - 1]!.trim() === '' || syntax.trailer?.test(lines[lines.length - 1]!))) lines.pop();
-      return { key: f.key, value: lines.join('\n') };
+      return { key: f.key, value: lines.join('\n'), start: f.start, lines: raw };
     });
     emit({ header: b.header, fields, start: b.start, endLine: b.endLine });
   };
@@ -60,16 +69,22 @@ export function blockParser<H>(syntax: BlockSyntax<H>, sink: RecordSink, emit: (
       if (start) {
         close();
         open = { header: start.header, fields: [], start: loc, endLine: loc.line };
-        if (start.field) open.fields.push({ key: start.field.key, lines: [start.field.rest] });
+        if (start.field) open.fields.push({ key: start.field.key, lines: [start.field.rest], first: text, start: loc });
         return;
       }
       if (!open) {
         if (text.trim() === '' || syntax.ignorable?.(text)) return;
+        const f = syntax.headless ? syntax.field(text) : null;
+        const header = f ? syntax.headless!(f, loc) : null;
+        if (f && header !== null) {
+          open = { header, fields: [{ key: f.key, lines: [f.rest], first: text, start: loc }], start: loc, endLine: loc.line };
+          return;
+        }
         sink.bad({ file: loc.file, line: loc.line, error: 'text outside any block' });
         return;
       }
       const f = syntax.field(text);
-      if (f) open.fields.push({ key: f.key, lines: [f.rest] });
+      if (f) open.fields.push({ key: f.key, lines: [f.rest], first: text, start: loc });
       else {
         const last = open.fields[open.fields.length - 1];
         if (last) last.lines.push(text);
