@@ -88,7 +88,7 @@ export class GrpoGroupView extends LitElement {
         display: inline-flex; align-items: center; gap: 4px; padding: 0 8px; border-radius: 10px; font-size: 11px;
         background: var(--vscode-inputValidation-warningBackground, #352a05); color: var(--vscode-editorWarning-foreground, #cca700);
       }
-      .prompt .text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; }
+      .prompt .text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; max-height: 9em; overflow-y: auto; }
       details { margin-top: 6px; }
       details .text { font-size: 12px; margin-top: 4px; }
       .completions {

@@ -258,7 +258,7 @@ export class GrpoImagePanel extends LitElement {
       .stage { overflow: auto; max-height: 75vh; border-radius: 4px; background: var(--vscode-editorWidget-background, #202020); }
       .canvas { position: relative; display: inline-block; vertical-align: top; line-height: 0; }
       .picture { display: block; }
-      .canvas.fit .picture { max-width: 100%; max-height: 60vh; }
+      .canvas.fit .picture { max-width: 100%; max-height: 42vh; }
       .overlay { position: absolute; left: 0; top: 0; width: 100%; height: 100%; overflow: visible; }
       .shape { fill: var(--c); fill-opacity: 0.05; stroke: var(--c); stroke-width: 2px; vector-effect: non-scaling-stroke; cursor: pointer; }
       .gold .shape { stroke-dasharray: 6 4; fill-opacity: 0; }
