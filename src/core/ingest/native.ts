@@ -8,7 +8,7 @@ export function nativeParser(sink: RecordSink): TextParser {
     line(text, loc) {
       if (text.trim() === '') return;
       const r = parseRecordLine(text);
-      if (r.ok) sink.record(r.record, { file: loc.file, line: loc.line, offset: loc.offset });
+      if (r.ok) sink.record(r.record, { file: loc.file, line: loc.line, offset: loc.offset, bytes: loc.bytes });
       else sink.bad({ file: loc.file, line: loc.line, error: r.error });
     },
     flush() {},

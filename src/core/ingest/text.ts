@@ -11,7 +11,7 @@ import type { RecordSink, TextParser } from './types';
 export function lineFeeder(file: string, parser: TextParser, sink: RecordSink): OnByteLine {
   return (bytes, offset, line) => {
     const d = decodeLine(bytes, offset);
-    if (d.ok) parser.line(d.text, { file, line, offset });
+    if (d.ok) parser.line(d.text, { file, line, offset, bytes: bytes.length });
     else sink.bad({ file, line, error: d.error });
   };
 }

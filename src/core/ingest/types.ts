@@ -19,6 +19,11 @@ export interface SourceLocation {
   line: number;
   /** Byte offset of that line in the file (absent for parquet rows). */
   offset?: number;
+  /**
+   * Native v1 lines: the line's length in bytes without its "\n", so the record can be read back
+   * from the file instead of held (the rollout index keeps only this place).
+   */
+  bytes?: number;
   /** Last line of a multi-line block. */
   endLine?: number;
   /** True when `line` counts parquet rows, not text lines. */
@@ -72,6 +77,8 @@ export interface LineLocation {
   file: string;
   line: number;
   offset: number;
+  /** The line's length in bytes, without its "\n". */
+  bytes?: number;
 }
 
 /**

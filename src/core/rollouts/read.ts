@@ -17,6 +17,8 @@ export interface RecordLocation {
   line: number;
   /** Byte offset of the line's first byte in the file. */
   offset: number;
+  /** The line's length in bytes, without its "\n" (where the record can be read back from). */
+  bytes?: number;
 }
 
 export interface ReadSummary {
@@ -48,7 +50,7 @@ export async function readRollouts(
     const r = parseRecordLine(d.text);
     if (r.ok) {
       summary.completions++;
-      onRecord(r.record, { file: path, line, offset });
+      onRecord(r.record, { file: path, line, offset, bytes: bytes.length });
     } else summary.badLines.push({ line, file: path, error: r.error });
   };
 
