@@ -4,8 +4,7 @@
  * whitespace between tags so the chain's text is exactly the tokens' text.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { ChainToken } from '../../src/core/chain/types';
-import type { ImageView } from '../../src/protocol/viewer';
+import type { ChainToken, ImageView } from '../../src/protocol/viewer';
 import { emit, type BoxRef } from './events';
 import { base, codiconLink } from './theme';
 

@@ -6,9 +6,8 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { BadLine } from '../../src/core/schema/record';
 import {
-  GROUP_FLAGS, type FilterReading, type GroupFlag, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
+  GROUP_FLAGS, type BadLine, type FilterReading, type GroupFlag, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
 } from '../../src/protocol/viewer';
 import { emit } from './events';
 import { base, codiconLink, FLAG_LABELS, icon } from './theme';

@@ -4,9 +4,8 @@
  * panel comes back where it was), and hands rows and group details down to its children.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { BadLine } from '../../src/core/schema/record';
 import {
-  EMPTY_STATE, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
+  EMPTY_STATE, type BadLine, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
   type ViewerState,
 } from '../../src/protocol/viewer';
 import type { ViewerEvents } from './events';
