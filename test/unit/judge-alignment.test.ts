@@ -8,7 +8,7 @@ import { VerdictCache, cachePathFor } from '../../src/core/judge/cache';
 import { judgeCompletions } from '../../src/core/judge/cascade';
 import { RulesJudge } from '../../src/core/judge/rules';
 import { makeVerdict, type JudgeVerdict } from '../../src/core/judge/verdict';
-import { readRollouts } from '../../src/core/rollouts/read';
+import { readRollouts } from '../../src/core/ingest/v1Reader';
 import type { RolloutRecord } from '../../src/core/schema/record';
 
 const c = (think: string, answer: string): string => `<think>${think}</think><answer>${answer}</answer>`;

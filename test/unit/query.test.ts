@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatMatches } from '../../src/core/chain/parse';
-import { readRollouts } from '../../src/core/rollouts/read';
+import { readRollouts } from '../../src/core/ingest/v1Reader';
 import { completionText, type RolloutRecord } from '../../src/core/schema/record';
 import { groupAdvantages, loggedMismatches } from '../../src/core/rewards/group';
 import { scoreRecord } from '../../src/core/rewards/variants';

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstInvalidUtf8, readRollouts, type RecordLocation } from '../../src/core/rollouts/read';
-import { GroupKeys, groupRecords, type LocatedRecord } from '../../src/core/rollouts/groups';
+import { firstInvalidUtf8, readRollouts, type RecordLocation } from '../../src/core/ingest/v1Reader';
+import { GroupKeys, groupRecords } from '../../src/core/rollouts/groups';
+import type { LocatedRecord } from '../../src/core/ingest/types';
 import { toRecord, type RolloutRecord } from '../../src/core/schema/record';
 
 let dir = '';

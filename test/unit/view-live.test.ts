@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RolloutSet, type ScoreOptions, type LoadedRecord } from '../../src/core/view/rolloutSet';
 import { LiveRollouts, type LiveUpdate } from '../../src/core/view/liveRollouts';
-import { readRollouts } from '../../src/core/rollouts/read';
+import { readRollouts } from '../../src/core/ingest/v1Reader';
 import { randomFile, seededRandom } from './index-records';
 
 const OPTS: ScoreOptions = { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 12845056 };

@@ -3,7 +3,7 @@
  * shared splitter), lines that are not UTF-8 are reported bad, the rest go to the parser.
  */
 import { open } from 'node:fs/promises';
-import { CHUNK_BYTES } from '../rollouts/read';
+import { CHUNK_BYTES } from './v1Reader';
 import { decodeLine, LineSplitter, type OnByteLine } from './lines';
 import type { RecordSink, TextParser } from './types';
 

@@ -4,18 +4,17 @@
  * (text and images), which is how TRL and the seeds lay out num_generations completions.
  */
 import type { RolloutRecord } from '../schema/record';
-import type { RecordLocation } from './read';
 
-export interface LocatedRecord {
+/** Anything carrying a record (a record with its location, a row of a table). */
+export interface HasRecord {
   record: RolloutRecord;
-  loc: RecordLocation;
 }
 
-export interface RecordGroup {
+export interface RecordGroup<T extends HasRecord = HasRecord> {
   key: string;
   /** True when the key was derived rather than read from `group`. */
   derived: boolean;
-  items: LocatedRecord[];
+  items: T[];
 }
 
 /**
@@ -45,9 +44,9 @@ export class GroupKeys {
 }
 
 /** Groups records in file order; groups come out in order of first appearance. */
-export function groupRecords(items: readonly LocatedRecord[]): RecordGroup[] {
+export function groupRecords<T extends HasRecord>(items: readonly T[]): RecordGroup<T>[] {
   const keys = new GroupKeys();
-  const byKey = new Map<string, RecordGroup>();
+  const byKey = new Map<string, RecordGroup<T>>();
   for (const item of items) {
     const key = keys.keyOf(item.record);
     let g = byKey.get(key);
