@@ -12,7 +12,7 @@ import type { RolloutRecord } from '../schema/record';
 import { completionText } from '../schema/record';
 import { GroupKeys } from '../rollouts/groups';
 import { isVariantName, scoreRecord, type VariantName } from '../rewards/variants';
-import { loggedTotal } from '../view/recordQuery';
+import { loggedTotal } from '../index/recordTerms';
 import { quantileSorted, SpreadAccumulator, type StepSummary } from './stepSummary';
 
 export interface OverviewScoreOptions {
@@ -87,7 +87,8 @@ class StepState {
 }
 
 function spreads(m: Map<string, SpreadAccumulator>): StepSummary['rewards'] {
-  const out: StepSummary['rewards'] = {};
+  // Reward names come from the file: no prototype, so `__proto__` is kept as a name.
+  const out = Object.create(null) as StepSummary['rewards'];
   for (const [name, acc] of [...m].sort(([a], [b]) => a.localeCompare(b))) out[name] = acc.toSpread();
   return out;
 }

@@ -80,7 +80,7 @@ export function loggedMismatches(
 ): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(logged.rewards ?? {})) {
-    const mine = recomputed.rewards[name];
+    const mine = Object.hasOwn(recomputed.rewards, name) ? recomputed.rewards[name] : undefined;
     if (mine !== undefined && compareLogged(value, mine).mismatch) out.push(name);
   }
   // A logged total sums the trainer's own reward functions; it is comparable with the recomputed

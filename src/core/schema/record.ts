@@ -62,6 +62,17 @@ function fail(msg: string): never {
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/**
+ * A fresh object without a prototype, for keys that come from the file (reward names, meta keys,
+ * unknown fields): `__proto__`, `constructor` or `toString` are then plain keys, neither dropped
+ * by an assignment nor found on Object.prototype by a lookup.
+ */
+export function keyedObject<T>(from?: Record<string, T>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  if (from) for (const k of Object.keys(from)) out[k] = from[k]!;
+  return out;
+}
+
 function finite(x: unknown, where: string): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${where} must be a finite number, got ${describe(x)}`);
   return x;
@@ -163,18 +174,18 @@ export function toRecord(raw: unknown): RolloutRecord {
   }
   if (raw.rewards !== undefined) {
     if (!isObj(raw.rewards)) fail(`"rewards" must be an object of name → number`);
-    rec.rewards = {};
+    rec.rewards = keyedObject<number>();
     for (const [k, v] of Object.entries(raw.rewards)) rec.rewards[k] = finite(v, `"rewards.${k}"`);
   }
   if (raw.reward !== undefined) rec.reward = finite(raw.reward, '"reward"');
   if (raw.advantage !== undefined) rec.advantage = finite(raw.advantage, '"advantage"');
   if (raw.meta !== undefined) {
     if (!isObj(raw.meta)) fail(`"meta" must be an object`);
-    rec.meta = raw.meta;
+    rec.meta = keyedObject(raw.meta);
   }
-  for (const k of Object.keys(raw)) {
-    if (!KNOWN.has(k)) (rec.extra ??= {})[k] = raw[k];
-  }
+  // Own data properties (fromEntries defines, never assigns): a `__proto__` field is kept as a field.
+  const extra = Object.entries(raw).filter(([k]) => !KNOWN.has(k));
+  if (extra.length) rec.extra = Object.fromEntries(extra);
   return rec;
 }
 
@@ -194,7 +205,7 @@ export function parseRecordLine(text: string): ParseResult {
   }
 }
 
-/** The record as canonical v1 JSON (unknown fields restored at top level). */
+/** The record as canonical v1 JSON (unknown fields restored at top level; spread keeps a `__proto__` key as data). */
 export function recordToJSON(rec: RolloutRecord): Record<string, unknown> {
   const { extra, ...known } = rec;
   return { ...known, ...(extra ?? {}) };
