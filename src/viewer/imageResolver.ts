@@ -2,10 +2,13 @@
  * Turns an image path named in a rollout into something the webview may load. Paths are
  * untrusted (they come from the trainer's output): only image files that resolve inside the
  * rollout file's folder, a workspace folder or a configured image root are served, and each
- * candidate path tried is reported so a missing image says where we looked.
+ * candidate path tried is reported so a missing image says where we looked. "Resolve" means
+ * the real path (every symlink followed, `fs.realpath`) against the roots' real paths: a link
+ * inside the workspace that points outside it (`images/x.png → /etc/passwd`) is not served.
+ * Both prompt images and images inside chains come through here (src/core/view/groupDetail.ts).
  */
 import * as path from 'node:path';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type * as vscode from 'vscode';
 import { readImageSize } from '../core/images/size';
 import type { ImageView } from '../protocol/viewer';
@@ -40,18 +43,42 @@ export function createImageResolver(webview: vscode.Webview, toUri: (fsPath: str
       ? [path.normalize(imagePath)]
       : allowed.map((r) => path.resolve(r, imagePath));
     const tried: string[] = [];
+    let realRoots: string[] | undefined;
     for (const c of [...new Set(candidates)]) {
       tried.push(c);
       if (!IMAGE_EXT.has(path.extname(c).toLowerCase())) continue;
       if (!allowed.some((r) => isInside(c, r))) continue;
-      try {
-        if (!(await stat(c)).isFile()) continue;
-      } catch {
-        continue;
-      }
-      const size = await readImageSize(c).catch(() => null);
+      realRoots ??= await realPaths(allowed);
+      const real = await servable(c, realRoots);
+      if (real === null) continue;
+      const size = await readImageSize(real).catch(() => null);
+      // The path as named (inside a root, so inside the webview's localResourceRoots); its real
+      // path was checked just above.
       return { path: imagePath, src: webview.asWebviewUri(toUri(c)).toString(), width: size?.width ?? null, height: size?.height ?? null, tried };
     }
     return { path: imagePath, src: null, width: null, height: null, tried };
   }
+}
+
+/** The roots' real paths (a root that does not exist allows nothing). */
+export async function realPaths(roots: readonly string[]): Promise<string[]> {
+  const out = await Promise.all(roots.map((r) => realpath(r).catch(() => null)));
+  return out.filter((r): r is string => r !== null);
+}
+
+/**
+ * The real path of `file` when it is a regular image file whose real path lies inside one of
+ * `realRoots` (real paths themselves), else null: a symlink, or a symlinked folder on the way,
+ * that leads outside every root is refused, and so is one that leads to a non-image file.
+ */
+export async function servable(file: string, realRoots: readonly string[]): Promise<string | null> {
+  let real: string;
+  try {
+    real = await realpath(file);
+    if (!(await stat(real)).isFile()) return null;
+  } catch {
+    return null;
+  }
+  if (!IMAGE_EXT.has(path.extname(real).toLowerCase())) return null;
+  return realRoots.some((r) => isInside(real, r)) ? real : null;
 }
