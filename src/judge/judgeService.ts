@@ -14,7 +14,7 @@ import { LlmJudge } from '../core/judge/llm';
 import type { JudgeItem } from '../core/judge/verdict';
 import { openSource } from '../core/ingest/source';
 import { GroupKeys } from '../core/rollouts/groups';
-import type { LoadedRecord } from '../core/view/rolloutSet';
+import type { LoadedRecord } from '../core/view/rolloutView';
 import { readJudgeConfig, type JudgeConfig } from '../config';
 import { log } from '../log';
 import type { JudgeApiKey } from './apiKey';

@@ -21,7 +21,7 @@ export function registerJudge(context: vscode.ExtensionContext, service: JudgeSe
       void vscode.window.showInformationMessage('Open a rollout file in the GRPO Rollout Viewer first.');
       return undefined;
     }
-    const r = v.recordsFor(scope);
+    const r = await v.recordsFor(scope);
     if (typeof r === 'string') {
       void vscode.window.showInformationMessage(r);
       return undefined;

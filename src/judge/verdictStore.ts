@@ -6,7 +6,7 @@
 import { VerdictCache, cachePathFor } from '../core/judge/cache';
 import { judgeItemOf } from '../core/judge/session';
 import { VerdictLookup } from '../core/judge/alignment';
-import type { LoadedRecord, RecordVerdicts } from '../core/view/rolloutSet';
+import type { LoadedRecord, RecordVerdicts } from '../core/view/rolloutView';
 import type { VerdictView } from '../protocol/viewer';
 import { log } from '../log';
 

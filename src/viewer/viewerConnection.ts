@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LiveRollouts, type LiveUpdate } from '../core/view/liveRollouts';
 import { buildGroupDetail, type DetailOptions } from '../core/view/groupDetail';
-import type { LoadedRecord, RolloutSet, RecordVerdicts } from '../core/view/rolloutSet';
+import type { LoadedRecord, RolloutView, RecordVerdicts } from '../core/view/rolloutView';
 import {
   BAD_LINES_SENT, EMPTY_STATE, LIVE_UPDATE_MS, NOTES_SENT, isWebviewMessage,
   type BoxFrameSetting, type FilterReading, type HostMessage, type SourceInfo, type SourceNote, type ViewerState, type WebviewMessage,
@@ -76,9 +76,9 @@ export class ViewerConnection implements vscode.Disposable {
     });
     const verdicts = ctx.verdicts;
     if (verdicts) {
-      this.live.set.setVerdicts(verdicts.lookup);
+      void this.live.set.setVerdicts(verdicts.lookup).catch((e) => logError('viewer', e));
       this.disposables.push(verdicts.onDidJudge((file) => {
-        if (this.set.records.some((r) => r.file === file)) void this.refreshVerdicts().catch((e) => logError('viewer', e));
+        if (this.set.index.files.includes(file)) void this.refreshVerdicts().catch((e) => logError('viewer', e));
       }));
     }
     const started = Date.now();
@@ -117,7 +117,7 @@ export class ViewerConnection implements vscode.Disposable {
     return this.live.target;
   }
 
-  private get set(): RolloutSet {
+  private get set(): RolloutView {
     return this.live.set;
   }
 
@@ -130,7 +130,7 @@ export class ViewerConnection implements vscode.Disposable {
       if (!this.live.loaded) return;
       clearInterval(check);
       const set = this.set;
-      log().info(`opened ${this.target} (${this.live.format ?? 'format unknown'}): ${set.completionCount} completions, ${set.groups.length} groups, ${set.badLines.length} bad lines, ${this.live.notes.length} notes in ${Date.now() - started} ms; following`);
+      log().info(`opened ${this.target} (${this.live.format ?? 'format unknown'}): ${set.completionCount} completions, ${set.groupCount} groups, ${set.badLines.length} bad lines, ${this.live.notes.length} notes in ${Date.now() - started} ms; following`);
     }, 200);
     this.disposables.push({ dispose: () => clearInterval(check) });
   }
@@ -171,7 +171,7 @@ export class ViewerConnection implements vscode.Disposable {
     this.post({
       type: 'status',
       source: this.sourceInfo(),
-      totalGroups: set.groups.length,
+      totalGroups: set.groupCount,
       totalCompletions: set.completionCount,
       ...this.problems(),
       live: this.live.status(),
@@ -211,12 +211,12 @@ export class ViewerConnection implements vscode.Disposable {
           this.pendingFilterText = null;
         }
         // Records keep arriving: a restored selection may name a group not read yet, so it stays.
-        set.applyFilter(this.state.filter);
+        await set.applyFilter(this.state.filter);
         const c = this.ctx.config();
         this.post({
           type: 'init',
           source: this.sourceInfo(),
-          totalGroups: set.groups.length,
+          totalGroups: set.groupCount,
           totalCompletions: set.completionCount,
           ...this.problems(),
           live: this.live.status(),
@@ -229,14 +229,14 @@ export class ViewerConnection implements vscode.Disposable {
         return;
       }
       case 'requestRows':
-        this.post({ type: 'rows', requestId: m.requestId, start: m.start, total: set.filteredCount, rows: set.rows(m.start, Math.min(m.count, 500)) });
+        this.post({ type: 'rows', requestId: m.requestId, start: m.start, total: set.filteredCount, rows: await set.rows(m.start, Math.min(m.count, 500)) });
         return;
       case 'selectGroup':
         this.state.selectedKey = m.key;
         await this.sendDetail(m.key);
         return;
       case 'setFilter':
-        this.applyFilter(m.filter.text, m.filter);
+        await this.applyFilter(m.filter.text, m.filter);
         return;
       case 'goToStep':
         this.goToStep(m.step);
@@ -247,7 +247,7 @@ export class ViewerConnection implements vscode.Disposable {
         return;
       case 'revealLine':
         // Only files this viewer read records, bad lines or notes from.
-        if (set.records.some((r) => r.file === m.file) || set.badLines.some((b) => b.file === m.file) || this.live.notes.some((n) => n.file === m.file)) {
+        if (set.index.files.includes(m.file) || set.badLines.some((b) => b.file === m.file) || this.live.notes.some((n) => n.file === m.file)) {
           await revealLine(m.file, m.line);
         }
         return;
@@ -255,11 +255,13 @@ export class ViewerConnection implements vscode.Disposable {
   }
 
   /** Applies filter text (with the flags and order in `base`), answers with how it was read, and lists again. */
-  applyFilter(text: string, base = this.state.filter): void {
+  async applyFilter(text: string, base = this.state.filter): Promise<void> {
     const wanted = { ...base, text };
     this.state.filter = wanted;
     const before = this.set.filteredCount;
-    const total = this.set.applyFilter(wanted);
+    const total = await this.set.applyFilter(wanted);
+    // A newer filter was typed while this one read the bodies: that one answers.
+    if (this.state.filter !== wanted) return;
     this.post({ type: 'filterApplied', filter: wanted, reading: this.filterReading() });
     // A query that does not parse keeps the list as it was: no need to list again.
     if (!this.set.filterProblem || total !== before) this.post({ type: 'listChanged', total, grown: false });
@@ -267,7 +269,7 @@ export class ViewerConnection implements vscode.Disposable {
 
   /** Sets the filter text as if typed; before the webview is ready, it is applied on `ready`. */
   setFilterText(text: string): void {
-    if (this.ready) this.applyFilter(text);
+    if (this.ready) void this.applyFilter(text).catch((e) => logError('viewer', e));
     else this.pendingFilterText = text;
   }
 
@@ -316,46 +318,46 @@ export class ViewerConnection implements vscode.Disposable {
   /** Re-reads settings and recomputes every reward; the webview re-requests what it shows. */
   async recompute(): Promise<void> {
     const set = this.set;
-    set.rescore(this.options());
+    await set.rescore(this.options());
     this.post({ type: 'listChanged', total: set.filteredCount, grown: false });
     if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
   }
 
-  /** A judge run wrote verdicts: look them up again, re-flag every group, show the selected one anew. */
+  /** A judge run wrote verdicts: look them up again (no rescore), re-flag the groups, show the selected one anew. */
   async refreshVerdicts(): Promise<void> {
-    if (this.ctx.verdicts) this.set.setVerdicts(this.ctx.verdicts.lookup);
-    await this.recompute();
+    if (!this.ctx.verdicts) return;
+    await this.set.setVerdicts(this.ctx.verdicts.lookup);
+    this.post({ type: 'listChanged', total: this.set.filteredCount, grown: true });
+    if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
   }
 
   /**
    * The records a judge command covers: the selected group, every group of its step, or every
    * group in the filtered list. A string says why there are none.
    */
-  recordsFor(scope: JudgeScope): { records: LoadedRecord[]; label: string } | string {
+  async recordsFor(scope: JudgeScope): Promise<{ records: LoadedRecord[]; label: string } | string> {
     const set = this.set;
     const sel = this.state.selectedKey === null ? undefined : set.groupIndex(this.state.selectedKey);
     const name = path.basename(this.target);
-    const pick = (groups: number[]) => groups.flatMap((g) => set.groups[g]!.members.map((i) => set.records[i]!));
     if (scope === 'filtered') {
-      const groups: number[] = [];
-      for (let o = 0; o < set.filteredCount; o++) groups.push(set.groupIndex(set.keyAt(o)!)!);
+      const groups = set.listedGroups();
       if (groups.length === 0) return 'The filtered list is empty.';
-      return { records: pick(groups), label: `${groups.length} filtered group${groups.length === 1 ? '' : 's'} of ${name}` };
+      return { records: await set.recordsOf(groups), label: `${groups.length} filtered group${groups.length === 1 ? '' : 's'} of ${name}` };
     }
     if (sel === undefined) return 'Select a group in the viewer first.';
-    const group = set.groups[sel]!;
-    if (scope === 'group') return { records: pick([sel]), label: `group ${group.key} of ${name}` };
+    const group = set.group(sel);
+    if (scope === 'group') return { records: await set.recordsOf([sel]), label: `group ${group.key} of ${name}` };
     const step = group.step;
-    const groups = set.groups.flatMap((g, i) => (g.step === step ? [i] : []));
-    return { records: pick(groups), label: `${step === null ? 'the groups without a step' : `step ${step}`} of ${name} (${groups.length} group${groups.length === 1 ? '' : 's'})` };
+    const groups = set.groupsOfStep(step);
+    return { records: await set.recordsOf(groups), label: `${step === null ? 'the groups without a step' : `step ${step}`} of ${name} (${groups.length} group${groups.length === 1 ? '' : 's'})` };
   }
 
-  /** Opens the selected group's first record in the text editor. */
+  /** Opens the selected group's first record (else the first record) in the text editor. */
   async revealSelected(): Promise<void> {
-    const set = this.set;
-    const gi = this.state.selectedKey === null ? undefined : set.groupIndex(this.state.selectedKey);
-    const first = gi === undefined ? set.records[0] : set.records[set.groups[gi]!.members[0]!];
-    if (first) await revealLine(first.file, first.line);
+    const index = this.set.index;
+    const gi = this.state.selectedKey === null ? undefined : this.set.groupIndex(this.state.selectedKey);
+    const row = gi === undefined ? (index.count ? 0 : undefined) : index.groupRows(gi)[0];
+    if (row !== undefined) await revealLine(index.fileAt(row), index.line.data[row]!);
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRollouts } from '../../src/core/rollouts/read';
+import { readRollouts } from '../../src/core/ingest/v1Reader';
 import type { RolloutRecord } from '../../src/core/schema/record';
 import { formatMatches } from '../../src/core/chain/parse';
 import { completionText } from '../../src/core/schema/record';
@@ -184,7 +184,7 @@ test('records and groups read back from the file equal the full parse; groups sp
   await index.close();
 });
 
-test('index memory stays within 64 bytes per completion on benchmark-shaped lines', async () => {
+test('index memory stays within 80 bytes per completion on benchmark-shaped lines, before scoring (the model\'s budget is 100 with the recomputed columns)', async () => {
   const path = join(dir, 'mem.jsonl');
   const rnd = seededRandom(42);
   writeFileSync(path, Array.from({ length: 20000 }, (_, n) => benchLine(n, rnd) + '\n').join(''));
@@ -192,6 +192,6 @@ test('index memory stays within 64 bytes per completion on benchmark-shaped line
   await index.update();
   assert.equal(index.count, 20000);
   const m = index.memoryBytes();
-  assert.ok(m.perCompletion <= 64, `bytes per completion ${m.perCompletion}`);
+  assert.ok(m.perCompletion <= 80, `bytes per completion ${m.perCompletion}`);
   await index.close();
 });

@@ -13,7 +13,7 @@ import { openSource, type OpenOptions } from '../../src/core/ingest/source';
 import { followRollouts } from '../../src/core/ingest/follow';
 import { readTrlState } from '../../src/core/ingest/trlState';
 import { reproducingFits, trlAdvantages } from '../../src/core/ingest/trlInfer';
-import { loggedTotal } from '../../src/core/view/recordQuery';
+import { loggedTotal } from '../../src/core/index/recordTerms';
 import type { LocatedRecord, SourceNote } from '../../src/core/ingest/types';
 import type { BadLine } from '../../src/core/schema/record';
 import { FIXTURE_ROOT, VARIANTS, writeAll, type Variant } from '../fixtures/trainers/trl/generate';

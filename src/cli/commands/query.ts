@@ -1,10 +1,10 @@
 /**
  * `grpo-studio query <path> <query>`: the completions of a rollout source that match a query. A
- * native v1 file goes through the rollout index (typed columns, the file searched from disk,
- * never held whole), so a million completions answer in milliseconds for numbers and a second or
- * two for text; every other source (another trainer's format, a folder, a query on `meta.<key>`
- * or the verdicts, which the index does not keep) is read whole and evaluated as the viewer
- * evaluates its filter, with the same output.
+ * native v1 file is scanned by the rollout index (typed columns, bodies searched on disk, never
+ * held whole), so a million completions answer in milliseconds for numbers and a second or two
+ * for text or `meta.<key>`; every other source (another trainer's format, a folder, a query on
+ * the verdicts) is read through the viewer's model (src/core/view/sourceQuery.ts). Both run the
+ * one evaluator, src/core/index/filter.ts.
  */
 import { relative, resolve } from 'node:path';
 import { detectFormat } from '../../core/ingest/detect';
@@ -27,9 +27,9 @@ const HELP = `usage: grpo-studio query <path> <query> [--json | --records | --co
 Finds the completions of a rollout source that match <query>, in file order (docs/query.md): e.g.
   'reward.bbox < 0.3 and step > 100'    'zero_variance or not format_ok'
   'completion ~ /left\\s+of/i'            'group == "120/3"'   'meta.step_inferred == true'
-An empty query matches every completion. A native v1 file is answered by the rollout index; any
-other source (verl, TRL, VLM-R1, EasyR1, a folder), and a query on meta.<key> or verdict /
-verdict_type (from the verdict caches beside the files), is read whole, as the viewer reads it.
+An empty query matches every completion. A native v1 file is scanned by the rollout index; any
+other source (verl, TRL, VLM-R1, EasyR1, ms-swift, a folder), and a query on verdict /
+verdict_type (from the verdict caches beside the files), is read as the viewer reads it.
 Output, one line per match:
   (default)   line<TAB>group<TAB>step<TAB>reward   (an absent value prints as -; for a folder
               the first column is <file>:<line>, the file relative to <path>)
@@ -126,12 +126,12 @@ export const command: Command = {
   },
 };
 
-/** Columns only whole records answer: `meta.<key>` and the verdicts (the index keeps neither). */
+/** The verdicts come from the caches beside the files, which the source reader looks up. */
 function needsRecords(node: QueryNode | null): boolean {
   if (!node) return false;
   if (node.kind === 'and' || node.kind === 'or') return needsRecords(node.left) || needsRecords(node.right);
   if (node.kind === 'not') return needsRecords(node.arg);
-  return node.kind === 'meta' || node.kind === 'verdict';
+  return node.kind === 'verdict';
 }
 
 /** A native v1 file (given, detected, or nothing recognised: read as native, as everywhere). */

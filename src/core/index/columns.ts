@@ -48,10 +48,16 @@ export type AnyColumn = Column<Float64Array> | Column<Float32Array> | Column<Int
 export const FLAG = {
   /** The completion passes the seed format check (`formatMatches`). */
   formatOk: 1,
-  /** Logged values disagree with the recomputed ones (set by `scoreAll`). */
+  /** Logged values disagree with the recomputed ones (set when the group is scored). */
   mismatch: 2,
-  /** `scoreAll` has scored this completion. */
+  /** This completion has been scored. */
   scored: 4,
   /** The line took the full-parse path (escapes in keys, segments, derived group, …). */
   fullParse: 8,
+  /** A predicted box lies outside the image (set when scored). */
+  badBoxes: 16,
+  /** A logged reward function or total differs from the recomputed one (set when scored; the advantage waits for the group). */
+  partOff: 32,
+  /** The record logs every function recomputed, so its total and advantage are comparable (set when scored). */
+  loggedAll: 64,
 } as const;

@@ -1,18 +1,23 @@
 /**
- * Runs a parsed query over the index: each comparison is one tight loop over a typed column
- * into a byte mask, masks combine with and/or/not, text terms come from the file scan. Only the
- * rows indexed when the query starts are looked at, so a query works while indexing goes on.
- * A value the line does not have (no step, no such reward) matches no comparison, not even !=.
- * Float columns hold float32: a literal is rounded the same way, so `reward.format == 0.1` works.
- * `verdict` and `meta.<key>` need whole records (the viewer): a tree holding one is refused.
+ * The one evaluator of the filter language (docs/query.md), over the index's columns: each
+ * comparison is one tight loop over a typed column into a byte mask, masks combine with
+ * and/or/not. Terms that need a record's body (`text ~`, `completion ~`, `prompt ~`, `meta.<key>`)
+ * come as leaf masks: `runQuery` computes them by reading the bodies back (bodyScan), the viewer
+ * keeps them up to date as records arrive. `verdict` reads the verdict columns where verdicts
+ * were looked up. A value a row does not have (no step, no such reward) matches no comparison,
+ * not even !=. Float columns hold float32: a literal is rounded the same way.
  */
 import { FLAG } from './columns';
 import { metaNotIndexed, parseQuery, QueryError, verdictsNotLoaded, type NumericColumn, type QueryNode } from './query';
-import type { RolloutIndex } from './rolloutIndex';
+import { VERDICT_CODE, VERDICT_TYPE_CODE, type RolloutIndex } from './rolloutIndex';
 import { searchRows } from './search';
+import { forEachRecord } from './bodyScan';
+import { metaMatches, metaValue } from './recordTerms';
 
 export interface QueryOptions {
   signal?: AbortSignal;
+  /** Verdicts were looked up into the verdict columns (else a `verdict` term is refused). */
+  verdicts?: boolean;
 }
 
 export interface QueryResult {
@@ -22,32 +27,70 @@ export interface QueryResult {
   scanned: number;
 }
 
-/** Parses and runs `query` (an empty query matches every row). Throws `QueryError`. */
+/** A body term's mask over every row of the index (1: matches), or undefined when not computed. */
+export type LeafMasks = (node: QueryNode) => Uint8Array | undefined;
+
+/** Parses and runs `query` (an empty query matches every row) over the live rows. Throws `QueryError`. */
 export async function runQuery(index: RolloutIndex, query: string | QueryNode, opts: QueryOptions = {}): Promise<QueryResult> {
   const n = index.count;
-  if (typeof query === 'string' && query.trim() === '') return { rows: Int32Array.from({ length: n }, (_, i) => i), scanned: n };
-  const node = typeof query === 'string' ? parseQuery(query) : query;
-  checkColumns(index, node);
-  const mask = await evaluate(index, node, n, opts);
+  if (typeof query === 'string' && query.trim() === '') return { rows: liveRows(index, n), scanned: n };
+  const node = typeof query === 'string' ? parseQuery(query, { verdicts: opts.verdicts, meta: true }) : query;
+  checkColumns(index, node, opts.verdicts === true);
+  const leaves = await bodyLeaves(index, node, n, opts.signal);
+  const mask = evaluateRows(index, node, null, n, (l) => leaves.get(l));
+  const group = index.group.data;
+  for (let i = 0; i < n; i++) if (group[i]! < 0) mask[i] = 0;
   return { rows: maskToRows(mask), scanned: n };
 }
 
-/** Numeric terms only, synchronously (no text search). Throws `QueryError`. */
-export function filterNumeric(index: RolloutIndex, node: QueryNode, n = index.count): Uint8Array {
-  checkColumns(index, node);
-  const m = evalSync(index, node, n);
-  if (m === null) throw new QueryError('text search needs runQuery (it reads the file)', 1);
-  return m;
+/** Every body term of a query (text and meta), in tree order. */
+export function bodyTerms(node: QueryNode): QueryNode[] {
+  switch (node.kind) {
+    case 'and':
+    case 'or': return [...bodyTerms(node.left), ...bodyTerms(node.right)];
+    case 'not': return bodyTerms(node.arg);
+    case 'text':
+    case 'meta': return [node];
+    default: return [];
+  }
 }
 
-function checkColumns(index: RolloutIndex, node: QueryNode): void {
+/** Each body term's mask over rows `[0, n)` (or only `rows`), read from the bodies. */
+export async function bodyLeaves(index: RolloutIndex, node: QueryNode, n: number, signal?: AbortSignal, rows?: ArrayLike<number>): Promise<Map<QueryNode, Uint8Array>> {
+  const out = new Map<QueryNode, Uint8Array>();
+  const terms = bodyTerms(node);
+  for (const t of terms) if (t.kind === 'text') out.set(t, await searchRows(index, t.pattern, t.field, n, signal, rows));
+  const meta = terms.filter((t): t is Extract<QueryNode, { kind: 'meta' }> => t.kind === 'meta');
+  if (meta.length) {
+    const masks = meta.map((t) => {
+      const m = new Uint8Array(n);
+      out.set(t, m);
+      return m;
+    });
+    await forEachRecord(index, n, (row, { record }) => {
+      meta.forEach((t, k) => (masks[k]![row] = metaMatches(metaValue(record, t.key), t.op, t.value) ? 1 : 0));
+    }, { signal, only: rows });
+  }
+  return out;
+}
+
+/** The rows of `[0, n)` still in a group (a truncated file's old rows are not). */
+function liveRows(index: RolloutIndex, n: number): Int32Array {
+  const group = index.group.data;
+  let k = 0;
+  for (let i = 0; i < n; i++) if (group[i]! >= 0) k++;
+  const out = new Int32Array(k);
+  k = 0;
+  for (let i = 0; i < n; i++) if (group[i]! >= 0) out[k++] = i;
+  return out;
+}
+
+function checkColumns(index: RolloutIndex, node: QueryNode, verdicts: boolean): void {
   if (node.kind === 'and' || node.kind === 'or') {
-    checkColumns(index, node.left);
-    checkColumns(index, node.right);
-  } else if (node.kind === 'not') checkColumns(index, node.arg);
-  // Refused before any column is read, wherever the term sits in the tree.
-  else if (node.kind === 'meta') throw metaNotIndexed(node.key, node.at);
-  else if (node.kind === 'verdict') throw verdictsNotLoaded(node.field, node.at);
+    checkColumns(index, node.left, verdicts);
+    checkColumns(index, node.right, verdicts);
+  } else if (node.kind === 'not') checkColumns(index, node.arg, verdicts);
+  else if (node.kind === 'verdict' && !verdicts) throw verdictsNotLoaded(node.field, node.at);
   else if (node.kind === 'compare' && node.column.startsWith('reward.')) {
     const fn = node.column.slice('reward.'.length);
     if (!index.rewards.has(fn)) {
@@ -57,80 +100,74 @@ function checkColumns(index: RolloutIndex, node: QueryNode): void {
   }
 }
 
-async function evaluate(index: RolloutIndex, node: QueryNode, n: number, opts: QueryOptions): Promise<Uint8Array> {
-  const sync = evalSync(index, node, n);
-  if (sync) return sync;
+/**
+ * The query's mask over `rows` (every row `[0, n)` when null): out[k] is row rows[k]'s result.
+ * Body terms read `leaf` (a mask over all rows); one it lacks is an error.
+ */
+export function evaluateRows(index: RolloutIndex, node: QueryNode, rows: Int32Array | null, n: number, leaf: LeafMasks): Uint8Array {
+  const m = rows ? rows.length : n;
+  const at = (k: number): number => (rows ? rows[k]! : k);
   switch (node.kind) {
     case 'and':
     case 'or': {
-      const a = await evaluate(index, node.left, n, opts);
-      // and: skip the right side's file scan when nothing is left to match.
-      if (node.kind === 'and' && !a.includes(1)) return a;
-      const b = await evaluate(index, node.right, n, opts);
-      for (let i = 0; i < n; i++) a[i] = node.kind === 'and' ? a[i]! & b[i]! : a[i]! | b[i]!;
+      const a = evaluateRows(index, node.left, rows, n, leaf);
+      const b = evaluateRows(index, node.right, rows, n, leaf);
+      if (node.kind === 'and') for (let k = 0; k < m; k++) a[k] = a[k]! & b[k]!;
+      else for (let k = 0; k < m; k++) a[k] = a[k]! | b[k]!;
       return a;
     }
     case 'not': {
-      const a = await evaluate(index, node.arg, n, opts);
-      for (let i = 0; i < n; i++) a[i] = a[i]! ^ 1;
-      return a;
-    }
-    case 'text':
-      return searchRows(index, node.pattern, node.field, n, opts.signal);
-    default:
-      throw new Error('unreachable: synchronous node');
-  }
-}
-
-/** The mask of a subtree without text terms; null when it has one. */
-function evalSync(index: RolloutIndex, node: QueryNode, n: number): Uint8Array | null {
-  switch (node.kind) {
-    case 'and':
-    case 'or': {
-      const a = evalSync(index, node.left, n);
-      const b = a && evalSync(index, node.right, n);
-      if (!a || !b) return null;
-      if (node.kind === 'and') for (let i = 0; i < n; i++) a[i] = a[i]! & b[i]!;
-      else for (let i = 0; i < n; i++) a[i] = a[i]! | b[i]!;
-      return a;
-    }
-    case 'not': {
-      const a = evalSync(index, node.arg, n);
-      if (!a) return null;
-      for (let i = 0; i < n; i++) a[i] = a[i]! ^ 1;
+      const a = evaluateRows(index, node.arg, rows, n, leaf);
+      for (let k = 0; k < m; k++) a[k] = a[k]! ^ 1;
       return a;
     }
     case 'compare':
-      return compare(index, node.column, node.op, node.value, n);
+      return compare(index, node.column, node.op, node.value, rows, m);
     case 'group': {
-      const out = new Uint8Array(n);
+      const out = new Uint8Array(m);
       const g = index.groups.id(node.key);
       const col = index.group.data;
       const want = node.op === '==' ? 1 : 0;
-      for (let i = 0; i < n; i++) out[i] = (col[i] === g ? 1 : 0) === want ? 1 : 0;
+      for (let k = 0; k < m; k++) out[k] = (col[at(k)] === g ? 1 : 0) === want ? 1 : 0;
       return out;
     }
     case 'flag': {
-      const out = new Uint8Array(n);
+      const out = new Uint8Array(m);
       const want = node.want ? 1 : 0;
       if (node.flag === 'zero_variance') {
-        const zv = new Uint8Array(index.groups.count);
-        for (let g = 0; g < zv.length; g++) zv[g] = index.groups.zeroVariance(g) ? 1 : 0;
         const col = index.group.data;
-        for (let i = 0; i < n; i++) out[i] = zv[col[i]!] === want ? 1 : 0;
+        for (let k = 0; k < m; k++) {
+          const g = col[at(k)]!;
+          out[k] = (g >= 0 && index.groups.zeroVariance(g) ? 1 : 0) === want ? 1 : 0;
+        }
       } else {
         const bit = node.flag === 'format_ok' ? FLAG.formatOk : FLAG.mismatch;
         const f = index.flags.data;
-        for (let i = 0; i < n; i++) out[i] = ((f[i]! & bit) !== 0 ? 1 : 0) === want ? 1 : 0;
+        for (let k = 0; k < m; k++) out[k] = ((f[at(k)]! & bit) !== 0 ? 1 : 0) === want ? 1 : 0;
+      }
+      return out;
+    }
+    case 'verdict': {
+      const out = new Uint8Array(m);
+      const col = node.field === 'verdict' ? index.verdict.data : index.verdictType.data;
+      const codes: Record<string, number> = node.field === 'verdict' ? VERDICT_CODE : VERDICT_TYPE_CODE;
+      const code = codes[node.value];
+      const eq = node.op === '==';
+      for (let k = 0; k < m; k++) {
+        const v = col[at(k)]!;
+        // verdict_type is absent on a verdict without a type: it matches no comparison, as elsewhere.
+        out[k] = node.field === 'verdict_type' && v === 0 ? 0 : (v === code) === eq ? 1 : 0;
       }
       return out;
     }
     case 'text':
-      return null;
-    case 'verdict':
-      throw verdictsNotLoaded(node.field, node.at);
-    case 'meta':
-      throw metaNotIndexed(node.key, node.at);
+    case 'meta': {
+      const mask = leaf(node);
+      if (!mask) throw node.kind === 'meta' ? metaNotIndexed(node.key, node.at) : new QueryError('text search needs runQuery (it reads the file)', node.at);
+      const out = new Uint8Array(m);
+      for (let k = 0; k < m; k++) out[k] = mask[at(k)]!;
+      return out;
+    }
   }
 }
 
@@ -151,21 +188,45 @@ export function numericColumn(index: RolloutIndex, column: NumericColumn): { dat
   }
 }
 
-function compare(index: RolloutIndex, column: NumericColumn, op: string, literal: number, n: number): Uint8Array {
+/** Row `i`'s value of a numeric column as queries and sorting read it (NaN when absent). */
+export function columnValue(index: RolloutIndex, column: NumericColumn, i: number): number {
+  if (column.startsWith('reward.') && !index.rewards.has(column.slice('reward.'.length))) return NaN;
+  const { data, minusOneAbsent } = numericColumn(index, column);
+  const v = data[i]!;
+  return minusOneAbsent && v === -1 ? NaN : v;
+}
+
+function compare(index: RolloutIndex, column: NumericColumn, op: string, literal: number, rows: Int32Array | null, m: number): Uint8Array {
   const { data, float, minusOneAbsent } = numericColumn(index, column);
-  const out = new Uint8Array(n);
+  const out = new Uint8Array(m);
   const x = float ? Math.fround(literal) : literal;
   // One loop per operator keeps each loop branch-light; NaN fails every test by itself.
   const absent = minusOneAbsent ? -1 : NaN;
+  if (rows) {
+    for (let k = 0; k < m; k++) out[k] = test(data[rows[k]!]!, op, x, absent) ? 1 : 0;
+    return out;
+  }
   switch (op) {
-    case '<': for (let i = 0; i < n; i++) out[i] = data[i]! < x && data[i] !== absent ? 1 : 0; break;
-    case '<=': for (let i = 0; i < n; i++) out[i] = data[i]! <= x && data[i] !== absent ? 1 : 0; break;
-    case '>': for (let i = 0; i < n; i++) out[i] = data[i]! > x && data[i] !== absent ? 1 : 0; break;
-    case '>=': for (let i = 0; i < n; i++) out[i] = data[i]! >= x && data[i] !== absent ? 1 : 0; break;
-    case '==': for (let i = 0; i < n; i++) out[i] = data[i] === x && data[i] !== absent ? 1 : 0; break;
-    default: for (let i = 0; i < n; i++) { const v = data[i]!; out[i] = v === v && v !== x && v !== absent ? 1 : 0; }
+    case '<': for (let i = 0; i < m; i++) out[i] = data[i]! < x && data[i] !== absent ? 1 : 0; break;
+    case '<=': for (let i = 0; i < m; i++) out[i] = data[i]! <= x && data[i] !== absent ? 1 : 0; break;
+    case '>': for (let i = 0; i < m; i++) out[i] = data[i]! > x && data[i] !== absent ? 1 : 0; break;
+    case '>=': for (let i = 0; i < m; i++) out[i] = data[i]! >= x && data[i] !== absent ? 1 : 0; break;
+    case '==': for (let i = 0; i < m; i++) out[i] = data[i] === x && data[i] !== absent ? 1 : 0; break;
+    default: for (let i = 0; i < m; i++) { const v = data[i]!; out[i] = v === v && v !== x && v !== absent ? 1 : 0; }
   }
   return out;
+}
+
+function test(v: number, op: string, x: number, absent: number): boolean {
+  if (v !== v || v === absent) return false;
+  switch (op) {
+    case '<': return v < x;
+    case '<=': return v <= x;
+    case '>': return v > x;
+    case '>=': return v >= x;
+    case '==': return v === x;
+    default: return v !== x;
+  }
 }
 
 function maskToRows(mask: Uint8Array): Int32Array {
@@ -188,19 +249,18 @@ export function sortRows(index: RolloutIndex, rows: Int32Array, by: SortColumn, 
   else if (by === 'format_ok') rows.forEach((r, k) => (keys[k] = f[r]! & FLAG.formatOk ? 1 : 0));
   else if (by === 'mismatch') rows.forEach((r, k) => (keys[k] = f[r]! & FLAG.mismatch ? 1 : 0));
   else if (by === 'zero_variance') rows.forEach((r, k) => (keys[k] = index.groups.zeroVariance(g[r]!) ? 1 : 0));
-  else {
-    const { data, minusOneAbsent } = numericColumn(index, by);
-    rows.forEach((r, k) => {
-      const v = data[r]!;
-      keys[k] = minusOneAbsent && v === -1 ? NaN : v;
-    });
-  }
+  else rows.forEach((r, k) => (keys[k] = columnValue(index, by, r)));
+  const order = sortedOrder(keys, descending);
+  return Int32Array.from(order, (k) => rows[k]!);
+}
+
+/** Positions of `keys` in sorted order: NaN last, ties by position. */
+export function sortedOrder(keys: Float64Array, descending: boolean): Uint32Array {
   const sign = descending ? -1 : 1;
-  const order = Uint32Array.from({ length: rows.length }, (_, k) => k).sort((a, b) => {
+  return Uint32Array.from({ length: keys.length }, (_, k) => k).sort((a, b) => {
     const x = keys[a]!;
     const y = keys[b]!;
     if (x !== x || y !== y) return x !== x ? (y !== y ? a - b : 1) : -1;
     return x === y ? a - b : (x < y ? -1 : 1) * sign;
   });
-  return Int32Array.from(order, (k) => rows[k]!);
 }

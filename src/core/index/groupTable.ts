@@ -2,7 +2,7 @@
  * The index's GRPO groups: key ↔ id, the rows each spans, and the spread of the logged totals so
  * zero-variance groups are known without reading a record. Ids follow first appearance.
  */
-import { f32, i32 } from './columns';
+import { f32, i32, u8, type AnyColumn } from './columns';
 
 export class GroupTable {
   readonly keys: string[] = [];
@@ -18,6 +18,32 @@ export class GroupTable {
   readonly minTotal = f32(NaN);
   readonly maxTotal = f32(NaN);
   readonly withTotal = i32();
+  /**
+   * The group's summary once scored (score.ts `settleGroup`): the spread of the totals the
+   * zero-variance flag looks at (logged when every member logs one, else recomputed) and its
+   * flags (GROUP_FLAG bits).
+   */
+  readonly lo = f32(NaN);
+  readonly hi = f32(NaN);
+  readonly mean = f32(NaN);
+  readonly flags = u8();
+
+  private columns(): AnyColumn[] {
+    return [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal, this.lo, this.hi, this.mean, this.flags];
+  }
+
+  /** Recounts the logged totals of group `g` from its members' (after members left it). */
+  recount(g: number, totals: ArrayLike<number>): void {
+    this.withTotal.data[g] = 0;
+    for (let k = 0; k < totals.length; k++) {
+      const total = totals[k]!;
+      if (Number.isNaN(total)) continue;
+      const t = Math.fround(total);
+      const n = this.withTotal.data[g]!++;
+      if (n === 0 || t < this.minTotal.data[g]!) this.minTotal.data[g] = t;
+      if (n === 0 || t > this.maxTotal.data[g]!) this.maxTotal.data[g] = t;
+    }
+  }
 
   get count(): number {
     return this.keys.length;
@@ -34,7 +60,7 @@ export class GroupTable {
       g = this.keys.length;
       this.keys.push(key);
       this.ids.set(key, g);
-      for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) c.reserve(g);
+      for (const c of this.columns()) c.reserve(g);
       this.first.data[g] = row;
       this.step.data[g] = step;
     }
@@ -63,14 +89,14 @@ export class GroupTable {
   }
 
   fit(): void {
-    for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) c.fit(this.count);
+    for (const c of this.columns()) c.fit(this.count);
   }
 
   clear(): void {
     this.keys.length = 0;
     this.ids.clear();
     this.lastKey = null;
-    for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) c.fit(0);
+    for (const c of this.columns()) c.fit(0);
   }
 
   /**
@@ -79,7 +105,7 @@ export class GroupTable {
    */
   byteSize(): number {
     let typed = 0;
-    for (const c of [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal]) typed += c.data.byteLength;
+    for (const c of this.columns()) typed += c.data.byteLength;
     let strings = 0;
     for (const k of this.keys) strings += 16 + k.length * (/^[\x00-\xff]*$/.test(k) ? 1 : 2) + 8 + 24;
     return typed + strings;

@@ -23,6 +23,10 @@ export class RecordCache<V> {
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
   }
 
+  delete(key: number): void {
+    this.map.delete(key);
+  }
+
   clear(): void {
     this.map.clear();
   }

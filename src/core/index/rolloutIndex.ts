@@ -1,15 +1,18 @@
 /**
- * The rollout index of one v1 file: per completion its byte offset, line and typed columns
- * (step, group, index, logged rewards, total, advantage, length, flags), built by streaming the
- * file in chunks so it is never held whole. Rows are usable while indexing runs; full records are
- * read back from the file on demand through a small cache. The viewer pages through rows and
- * reads a group's records when it opens one; `appendBytes`/`update` follow a growing file.
+ * The rollout index: per completion typed columns (where its body lies, its source file and line,
+ * step, group, index, logged rewards, total, advantage, length, flags, recomputed rewards, the
+ * judge's verdict) and per group its rows and summary; never a record body (docs/architecture.md).
+ * Two ways in, one set of columns: `update`/`appendBytes` scan a native v1 file's bytes without
+ * parsing them (the CLI, the bench), `addRecord` takes a canonical record any adapter emitted
+ * with the place its body can be read back from (the viewer, every format). Full records are read
+ * back on demand through a small cache.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { formatMatches } from '../chain/parse';
 import { decodeLine, LineSplitter } from '../ingest/lines';
 import { completionText, parseRecordLine, type BadLine, type RolloutRecord } from '../schema/record';
+import type { RecordScore } from '../rewards/variants';
 import { GroupKeys } from '../rollouts/groups';
 import { f32, FLAG, i32, u16, u32, u8, type AnyColumn, type Column } from './columns';
 import { GroupTable } from './groupTable';
@@ -48,7 +51,18 @@ export interface UpdateResult {
 
 export interface LocatedRow {
   record: RolloutRecord;
-  loc: { file: string; line: number; offset: number };
+  /** The trainer's file and line; `offset` is the line's byte offset there (absent when the body was spilled). */
+  loc: { file: string; line: number; offset?: number };
+}
+
+/** Where `addRecord` finds a record's body again: a line of a v1 file (the source itself, or a spill file). */
+export interface BodyPlace {
+  /** The file the body is read from. */
+  path: string;
+  offset: number;
+  bytes: number;
+  /** The body was spilled by us (a canonical record, trusted), not read from the trainer's file. */
+  spilled?: boolean;
 }
 
 /** A row's line no longer parses (changed on disk, or a deep error the fast path skipped). */
@@ -61,15 +75,28 @@ export class RowReadError extends Error {
 /** `completionAt` when the completion's place in the line is not known. */
 export const NO_COMPLETION_AT = 0xffff;
 
+/** The `verdict` column's codes (0: no verdict looked up or none found). */
+export const VERDICT_CODE = { unjudged: 0, aligned: 1, misaligned: 2, uncertain: 3, failed: 4 } as const;
+/** The `verdictType` column's codes (0: none). */
+export const VERDICT_TYPE_CODE = { contradiction: 1, missing_detail: 2, irrelevant: 3, other: 4 } as const;
+
 export class RolloutIndex {
   /** Completions indexed so far (the columns' valid length). */
   count = 0;
   readonly badLines: BadLine[] = [];
   readonly groups = new GroupTable();
-  /** Low 32 bits of each line's byte offset; `offsetOf` adds the 4 GiB wraps. */
+  /** Source files rows came from (`fileOf` indexes it); the scanned file is the first. */
+  readonly files: string[] = [];
+  /** Files bodies are read from (`bodyOf` indexes it): the source itself, or a spill file. */
+  readonly bodies: string[] = [];
+  private readonly spilledBodies = new Set<number>();
+  private readonly fileIds = new Map<string, number>();
+  private readonly bodyIds = new Map<string, number>();
+  readonly fileOf = u16();
+  readonly bodyOf = u16();
+  /** Low 32 bits of each body's byte offset; `offsetHigh` holds the 4 GiB multiples. */
   readonly offsetLow = u32();
-  /** Rows where the offset passed another multiple of 4 GiB (offsets grow with the row). */
-  private readonly offsetWraps: number[] = [];
+  readonly offsetHigh = u8();
   readonly byteLength = i32();
   readonly line = i32();
   readonly step = i32(-1);
@@ -89,12 +116,20 @@ export class RolloutIndex {
   readonly completionAt = u16(NO_COMPLETION_AT);
   /** Logged reward per function name; NaN where a line does not log it. */
   readonly rewards = new Map<string, Column<Float32Array>>();
+  /** Recomputed reward per function of the variant (`setScore`); NaN until scored. */
+  readonly scored = new Map<string, Column<Float32Array>>();
+  /** Recomputed total, and the advantage it gives within the group (set when the group settles). */
+  readonly scoredTotal = f32(NaN);
+  readonly scoredAdvantage = f32(NaN);
+  /** The judge's verdict (VERDICT_CODE) and its type (VERDICT_TYPE_CODE). */
+  readonly verdict = u8();
+  readonly verdictType = u8();
 
   private splitter: LineSplitter;
   private readonly scanner = new LineScanner();
   private derivedKeys = new GroupKeys();
   private readonly cache = new RecordCache<LocatedRow>(256);
-  private fh: FileHandle | null = null;
+  private readonly handles = new Map<number, FileHandle>();
   private validate: 'fast' | 'full' = 'fast';
   private sortedRewardNames: string[] = [];
   /** The last full-parse line had no `group`: a written one must end that derived run. */
@@ -103,8 +138,13 @@ export class RolloutIndex {
   private rankValue = new Float64Array(0);
   private readonly rankOf = new Map<string, number>();
 
-  constructor(readonly file: string) {
+  /** `file`: the native v1 file `update` scans (its rows get file and body 0); none for an index fed by `addRecord`. */
+  constructor(readonly file = '') {
     this.splitter = this.newSplitter(0, 0);
+    if (file) {
+      this.files.push(file);
+      this.bodies.push(file);
+    }
   }
 
   /** File bytes consumed (complete lines, plus a held partial line). */
@@ -119,7 +159,7 @@ export class RolloutIndex {
    */
   async update(opts: UpdateOptions = {}): Promise<UpdateResult> {
     this.validate = opts.validate ?? 'fast';
-    const fh = await this.handle();
+    const fh = await this.handle(0);
     const totalBytes = (await fh.stat()).size;
     let truncated = false;
     if (totalBytes < this.bytesConsumed) {
@@ -235,8 +275,8 @@ export class RolloutIndex {
       }
     }
     const total = !Number.isNaN(reward) ? reward : any ? sum : NaN;
-    while (offset >= (this.offsetWraps.length + 1) * 2 ** 32) this.offsetWraps.push(i);
     this.offsetLow.data[i] = offset % 2 ** 32;
+    this.offsetHigh.data[i] = Math.floor(offset / 2 ** 32);
     this.byteLength.data[i] = bytes;
     this.line.data[i] = line;
     this.step.data[i] = step;
@@ -262,6 +302,62 @@ export class RolloutIndex {
     }
   }
 
+  /**
+   * Adds one canonical record (any adapter's) as a row: its logged values, length and format
+   * check from the record, its body's place to read it back. Returns the row.
+   */
+  addRecord(rec: RolloutRecord, source: { file: string; line: number }, body: BodyPlace, group: string): number {
+    const names = Object.keys(rec.rewards ?? {});
+    this.setRewards(names, names.map((n) => rec.rewards![n]!));
+    const text = completionText(rec);
+    const i = this.count;
+    this.addRow(body.offset, body.bytes, source.line, rec.step ?? -1, group, rec.index ?? -1, rec.reward ?? NaN, rec.advantage ?? NaN,
+      Buffer.byteLength(text), FLAG.fullParse | (formatMatches(text) ? FLAG.formatOk : 0), NO_COMPLETION_AT);
+    this.fileOf.data[i] = this.idOf(this.files, this.fileIds, source.file);
+    const b = this.idOf(this.bodies, this.bodyIds, body.path);
+    this.bodyOf.data[i] = b;
+    if (body.spilled) this.spilledBodies.add(b);
+    return i;
+  }
+
+  /** Stores row `i`'s recomputed rewards and total (its advantage comes when its group settles). */
+  setScore(i: number, score: Pick<RecordScore, 'rewards' | 'reward'>): void {
+    for (const [name, value] of Object.entries(score.rewards)) {
+      if (value === undefined) continue;
+      let col = this.scored.get(name);
+      if (!col) {
+        col = f32(NaN);
+        col.fit(this.offsetLow.data.length);
+        this.scored.set(name, col);
+      }
+      col.data[i] = value;
+    }
+    this.scoredTotal.data[i] = score.reward;
+    this.flags.data[i] = this.flags.data[i]! | FLAG.scored;
+  }
+
+  /** Forgets every recomputed value (a new reward variant scores again). */
+  clearScores(): void {
+    for (const col of this.scored.values()) col.data.fill(NaN);
+    this.scored.clear();
+    this.scoredTotal.data.fill(NaN);
+    this.scoredAdvantage.data.fill(NaN);
+  }
+
+  /** The file row `i` came from. */
+  fileAt(i: number): string {
+    return this.files[this.fileOf.data[i]!]!;
+  }
+
+  /** Removes row `i` from its group (its file was truncated and is read again): its columns stay, unreferenced. */
+  dropRow(i: number): void {
+    const g = this.group.data[i]!;
+    if (g < 0) return;
+    this.group.data[i] = -1;
+    this.groups.size.data[g]!--;
+    this.cache.delete(i);
+  }
+
   private addRewardColumn(name: string): Column<Float32Array> {
     const col = f32(NaN);
     col.fit(this.offsetLow.data.length); // same capacity as the others, NaN above
@@ -279,8 +375,9 @@ export class RolloutIndex {
   }
 
   private allColumns(): AnyColumn[] {
-    return [this.offsetLow, this.byteLength, this.line, this.step, this.group, this.index, this.total, this.advantage,
-      this.length, this.flags, this.completionAt, ...this.rewards.values()];
+    return [this.fileOf, this.bodyOf, this.offsetLow, this.offsetHigh, this.byteLength, this.line, this.step, this.group, this.index,
+      this.total, this.advantage, this.length, this.flags, this.completionAt, this.scoredTotal, this.scoredAdvantage, this.verdict,
+      this.verdictType, ...this.rewards.values(), ...this.scored.values()];
   }
 
   private fit(): void {
@@ -291,10 +388,10 @@ export class RolloutIndex {
   /** Forgets everything (the file was truncated or replaced). */
   clear(): void {
     this.count = 0;
-    this.offsetWraps.length = 0;
     this.badLines.length = 0;
     this.groups.clear();
     this.rewards.clear();
+    this.scored.clear();
     this.sortedRewardNames = [];
     this.rankOf.clear();
     this.rankValue = new Float64Array(0);
@@ -311,11 +408,9 @@ export class RolloutIndex {
     return { total, perCompletion: this.count ? total / this.count : 0 };
   }
 
-  /** Byte offset of row `i`'s line in the file. */
+  /** Byte offset of row `i`'s body in its body file. */
   offsetOf(i: number): number {
-    let high = 0;
-    while (high < this.offsetWraps.length && this.offsetWraps[high]! <= i) high++;
-    return this.offsetLow.data[i]! + high * 2 ** 32;
+    return this.offsetLow.data[i]! + this.offsetHigh.data[i]! * 2 ** 32;
   }
 
   zeroVariance(row: number): boolean {
@@ -331,7 +426,7 @@ export class RolloutIndex {
     let k = 0;
     const last = this.groups.last.data[g]!;
     for (let i = first; i <= last && k < n; i++) if (this.group.data[i] === g) out[k++] = i;
-    return out;
+    return k === n ? out : out.subarray(0, k);
   }
 
   /** First row with this step, or -1 (a plain scan: steps need not be sorted, 1M rows take ~1 ms). */
@@ -341,24 +436,38 @@ export class RolloutIndex {
     return -1;
   }
 
-  private async handle(): Promise<FileHandle> {
-    return (this.fh ??= await open(this.file, 'r'));
+  /** The id of `path` in `list`, added when new. */
+  private idOf(list: string[], ids: Map<string, number>, path: string): number {
+    let id = ids.get(path) ?? list.indexOf(path);
+    if (id < 0) {
+      if (list.length >= 0xffff) throw new Error('more than 65535 files in one rollout source');
+      id = list.push(path) - 1;
+    }
+    ids.set(path, id);
+    return id;
   }
 
-  /** The full record of row `i`, read from the file (cached). */
+  /** A read handle on body file `b` (opened once). */
+  async handle(b: number): Promise<FileHandle> {
+    let fh = this.handles.get(b);
+    if (!fh) this.handles.set(b, (fh = await open(this.bodies[b]!, 'r')));
+    return fh;
+  }
+
+  /** The full record of row `i`, read back from its body file (cached). */
   async readRecord(i: number): Promise<LocatedRow> {
     const hit = this.cache.get(i);
     if (hit) return hit;
     const len = this.byteLength.data[i]!;
     const buf = Buffer.allocUnsafe(len);
-    await (await this.handle()).read(buf, 0, len, this.offsetOf(i));
+    await (await this.handle(this.bodyOf.data[i]!)).read(buf, 0, len, this.offsetOf(i));
     return this.parseRow(i, buf);
   }
 
-  /** The records of group `g`, in file order: one read when its rows are consecutive. */
+  /** The records of group `g`, in row order: one read when its rows are consecutive in one body file. */
   async readGroup(g: number): Promise<LocatedRow[]> {
     const rows = this.groupRows(g);
-    if (!this.groups.contiguous(g) || rows.length === 0 || rows.every((r) => this.cache.has(r))) {
+    if (!this.groups.contiguous(g) || rows.length === 0 || rows.every((r) => this.cache.has(r)) || !this.oneSpan(rows)) {
       return Promise.all(Array.from(rows, (r) => this.readRecord(r)));
     }
     const first = rows[0]!;
@@ -366,27 +475,47 @@ export class RolloutIndex {
     const start = this.offsetOf(first);
     const span = this.offsetOf(last) + this.byteLength.data[last]! - start;
     const buf = Buffer.allocUnsafe(span);
-    await (await this.handle()).read(buf, 0, span, start);
+    await (await this.handle(this.bodyOf.data[first]!)).read(buf, 0, span, start);
     return Array.from(rows, (r) => {
       const at = this.offsetOf(r) - start;
       return this.cache.get(r) ?? this.parseRow(r, buf.subarray(at, at + this.byteLength.data[r]!));
     });
   }
 
-  private parseRow(i: number, bytes: Buffer): LocatedRow {
+  /** Rows lie in one body file in increasing offsets, so one read covers them. */
+  private oneSpan(rows: Int32Array): boolean {
+    const b = this.bodyOf.data[rows[0]!];
+    for (let k = 1; k < rows.length; k++) {
+      if (this.bodyOf.data[rows[k]!] !== b || this.offsetOf(rows[k]!) < this.offsetOf(rows[k - 1]!)) return false;
+    }
+    return true;
+  }
+
+  /** Row `i`'s record from its body's bytes (a spilled body is our own canonical JSON, trusted). */
+  parseRow(i: number, bytes: Buffer, cache = true): LocatedRow {
     const line = this.line.data[i]!;
+    const file = this.fileAt(i);
+    const b = this.bodyOf.data[i]!;
+    const spilled = this.spilledBodies.has(b);
     const offset = this.offsetOf(i);
-    const d = decodeLine(bytes, offset);
-    const r = d.ok ? parseRecordLine(d.text) : { ok: false as const, error: d.error };
-    if (!r.ok) throw new RowReadError({ line, file: this.file, error: r.error });
-    const row: LocatedRow = { record: r.record, loc: { file: this.file, line, offset } };
-    this.cache.set(i, row);
+    let record: RolloutRecord;
+    if (spilled) record = JSON.parse(bytes.toString('utf8')) as RolloutRecord;
+    else {
+      const d = decodeLine(bytes, offset);
+      const r = d.ok ? parseRecordLine(d.text) : { ok: false as const, error: d.error };
+      if (!r.ok) throw new RowReadError({ line, file, error: r.error });
+      record = r.record;
+    }
+    const row: LocatedRow = { record, loc: spilled ? { file, line } : { file, line, offset } };
+    if (cache) this.cache.set(i, row);
     return row;
   }
 
   async close(): Promise<void> {
-    const fh = this.fh;
-    this.fh = null;
-    await fh?.close();
+    const open = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(open.map((fh) => fh.close()));
   }
 }
+
+

@@ -7,14 +7,12 @@
  * index saw it in its line (`completionAt`), without walking the rest of the line. A match only
  * in a writer's unusual escapes of plain characters (`\u0061` for "a") is not found.
  */
-import { open } from 'node:fs/promises';
 import { decodeLine } from '../ingest/lines';
 import { completionText, parseRecordLine } from '../schema/record';
 import type { TextField } from './query';
 import { NO_COMPLETION_AT, type RolloutIndex } from './rolloutIndex';
+import { bodyBatches, bodyIn } from './bodyScan';
 import { jsonStringEnd, jsonStringValue, LineScanner } from './scan';
-
-const BATCH_BYTES = 8 << 20;
 
 /** The byte strings a JSON writer may have written for `needle` inside a string value. */
 export function encodedForms(needle: string): Buffer[] {
@@ -24,64 +22,49 @@ export function encodedForms(needle: string): Buffer[] {
   return [...new Set([plain, ascii, html])].map((s) => Buffer.from(s));
 }
 
-/** Mask over rows `[0, n)`: 1 where the field contains `pattern`. */
-export async function searchRows(index: RolloutIndex, pattern: string | RegExp, field: TextField, n: number, signal?: AbortSignal): Promise<Uint8Array> {
+/** Mask over rows `[0, n)` (or only the rows `only`): 1 where the field contains `pattern`. */
+export async function searchRows(index: RolloutIndex, pattern: string | RegExp, field: TextField, n: number, signal?: AbortSignal,
+  only?: ArrayLike<number>): Promise<Uint8Array> {
   const out = new Uint8Array(n);
   if (n === 0) return out;
   const forms = typeof pattern === 'string' ? encodedForms(pattern) : null;
   const re = typeof pattern === 'string' ? null : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   const matches = (s: string): boolean => (re ? re.test(s) : s.includes(pattern as string));
   const scanner = new LineScanner();
-  const fh = await open(index.file, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(BATCH_BYTES);
-    let row = 0;
-    while (row < n) {
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-      // Whole rows up to the batch size (at least one row, however long).
-      const start = index.offsetOf(row);
-      let end = row;
-      while (end < n && index.offsetOf(end) + index.byteLength.data[end]! - start <= BATCH_BYTES) end++;
-      if (end === row) end = row + 1;
-      const span = index.offsetOf(end - 1) + index.byteLength.data[end - 1]! - start;
-      if (span > buf.length) buf = Buffer.allocUnsafe(span);
-      await fh.read(buf, 0, span, start);
-      const batch = buf.subarray(0, span);
-      const lineOf = (r: number): Buffer => {
-        const at = index.offsetOf(r) - start;
-        return batch.subarray(at, at + index.byteLength.data[r]!);
-      };
-      if (forms) {
-        const candidates = new Set<number>();
-        for (const form of forms) {
-          let at = batch.indexOf(form);
-          while (at >= 0) {
-            const r = rowAt(index, row, end, start + at);
-            candidates.add(r);
-            // Next search starts past this row: one hit is enough to check it.
-            at = batch.indexOf(form, index.offsetOf(r) - start + index.byteLength.data[r]!);
-          }
+  for await (const b of bodyBatches(index, n, { signal, only })) {
+    const lineOf = (r: number): Buffer => bodyIn(index, b, r);
+    const at = (r: number): number => index.offsetOf(r) - b.start;
+    if (forms) {
+      const candidates = new Set<number>();
+      for (const form of forms) {
+        let hit = b.bytes.indexOf(form);
+        while (hit >= 0) {
+          const r = rowAt(index, b.rows, b.start + hit);
+          if (r !== undefined) candidates.add(r);
+          // Next search starts past this row (one hit is enough to check it), or past a hit between rows.
+          hit = b.bytes.indexOf(form, r === undefined ? hit + 1 : Math.max(hit + 1, at(r) + index.byteLength.data[r]!));
         }
-        for (const r of candidates) if (rowMatches(index, r, scanner, batch, index.offsetOf(r) - start, lineOf, field, matches)) out[r] = 1;
-      } else {
-        for (let r = row; r < end; r++) if (rowMatches(index, r, scanner, batch, index.offsetOf(r) - start, lineOf, field, matches)) out[r] = 1;
       }
-      row = end;
+      for (const r of candidates) if (rowMatches(index, r, scanner, b.bytes, at(r), lineOf, field, matches)) out[r] = 1;
+    } else {
+      for (const r of b.rows) if (rowMatches(index, r, scanner, b.bytes, at(r), lineOf, field, matches)) out[r] = 1;
     }
-  } finally {
-    await fh.close();
   }
   return out;
 }
 
-/** The row whose line holds file offset `pos` (rows `[lo, hi)` are in offset order). */
-function rowAt(index: RolloutIndex, lo: number, hi: number, pos: number): number {
+/** The row of `rows` (in offset order) whose body holds file offset `pos`, or undefined. */
+function rowAt(index: RolloutIndex, rows: Int32Array, pos: number): number | undefined {
+  let lo = 0;
+  let hi = rows.length;
   while (hi - lo > 1) {
     const mid = (lo + hi) >>> 1;
-    if (index.offsetOf(mid) <= pos) lo = mid;
+    if (index.offsetOf(rows[mid]!) <= pos) lo = mid;
     else hi = mid;
   }
-  return lo;
+  const r = rows[lo]!;
+  // Between two bodies (a newline, a bad line, a row not asked for) is no row's.
+  return pos >= index.offsetOf(r) && pos < index.offsetOf(r) + index.byteLength.data[r]! ? r : undefined;
 }
 
 /**

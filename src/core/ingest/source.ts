@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { readRollouts } from '../rollouts/read';
+import { readRollouts } from './v1Reader';
 import { detectFormat } from './detect';
 import { easyr1GenerationsParser, easyr1MetricsParser } from './easyr1';
 import { filesOf, isDirectory, stepFromName } from './files';

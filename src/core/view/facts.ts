@@ -3,7 +3,7 @@
  * value once, as text. Scalars read as themselves, lists and dicts as compact JSON; anything long
  * is cut for the card and kept (capped) for the tooltip, so one huge value cannot swell a message.
  */
-import { FACTS_SENT, type FactKind, type FactView } from '../../protocol/viewer';
+import { FACTS_SENT, type FactKind, type FactView } from './types';
 
 /** Characters of a value shown in the card. */
 export const FACT_TEXT_CHARS = 80;

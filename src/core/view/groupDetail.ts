@@ -13,10 +13,10 @@ import { xywhToXyxy } from '../boxes/iou';
 import { matchSeed, matchOptimal } from '../boxes/match';
 import { loggedMismatches } from '../rewards/group';
 import { factViews } from './facts';
-import type { RolloutSet, ScoreOptions, MemberScore } from './rolloutSet';
+import type { RolloutView, ScoreOptions, MemberScore } from './rolloutView';
 import type {
   BoxFrameSetting, CompletionView, DrawBox, FrameInfo, GroupDetail, ImageView, ValuePair,
-} from '../../protocol/viewer';
+} from './types';
 
 /** Finds an image named in a record (relative to `recordFile`) and says how the webview may load it. */
 export type ImageResolver = (path: string, recordFile: string) => Promise<ImageView>;
@@ -29,14 +29,15 @@ export interface DetailOptions extends ScoreOptions {
 type Box4 = [number, number, number, number];
 
 export async function buildGroupDetail(
-  set: RolloutSet,
+  view: RolloutView,
   groupIndex: number,
   options: DetailOptions,
   resolveImage: ImageResolver,
 ): Promise<GroupDetail> {
-  const group = set.groups[groupIndex]!;
-  const score = { ...set.scoreOf(groupIndex), members: set.membersOf(groupIndex) };
-  const loaded = group.members.map((i) => set.records[i]!);
+  const group = view.group(groupIndex);
+  const { rows, scores } = await view.membersOf(groupIndex);
+  const score = { flags: view.scoreOf(groupIndex).flags, members: scores };
+  const loaded = rows.map((r) => ({ record: r.record, file: r.loc.file, line: r.loc.line }));
   const first = loaded[0]!;
   const rec0 = first.record;
 
@@ -83,7 +84,7 @@ export async function buildGroupDetail(
       words: text.split(/\s+/).filter(Boolean).length,
       formatOk: chain.formatOk,
       violations: chain.violations,
-      verdict: set.verdictAt(group.members[k]!),
+      verdict: view.verdictOf(rows[k]!),
     });
   }
 

@@ -1,5 +1,5 @@
 /**
- * A RolloutSet fed by the follower: what a file, a folder of per-step files or a glob holds now,
+ * A RolloutView fed by the follower: what a file, a folder of per-step files or a glob holds now,
  * then whatever is appended, in any trainer format. Each batch the follower reads goes into the
  * set at once (rescoring only the groups it touched); what the viewer is told is coalesced into
  * at most one update per `intervalMs`, so a fast writer costs one message per interval and
@@ -10,9 +10,9 @@ import { detectFormat } from '../ingest/detect';
 import { followRollouts, type FollowBatch, type FollowOptions, type RolloutFollower } from '../ingest/follow';
 import { isDirectory } from '../ingest/files';
 import { sourceFiles } from '../ingest/source';
-import type { FormatName, SourceNote } from '../ingest/types';
-import { RolloutSet, type LoadedRecord, type ScoreOptions } from './rolloutSet';
-import type { LiveStatus } from '../../protocol/viewer';
+import type { FormatName, LocatedRecord, SourceNote } from '../ingest/types';
+import { RolloutView, type ScoreOptions } from './rolloutView';
+import type { LiveStatus } from './types';
 
 export interface LiveUpdate {
   /** The list was rebuilt (a file was truncated): the viewer starts its list over. */
@@ -38,7 +38,7 @@ export interface LiveOptions {
 const QUIET_MS = 3000;
 
 export class LiveRollouts {
-  readonly set: RolloutSet;
+  readonly set: RolloutView;
   format: FormatName | null = null;
   stepsInferred = false;
   /** What the adapters noted about the input (not bad lines), in arrival order. */
@@ -64,7 +64,7 @@ export class LiveRollouts {
     private readonly onUpdate: (u: LiveUpdate) => void,
     private readonly opts: LiveOptions = {},
   ) {
-    this.set = new RolloutSet([target], options);
+    this.set = new RolloutView(options);
     this.intervalMs = opts.intervalMs ?? 150;
   }
 
@@ -76,6 +76,7 @@ export class LiveRollouts {
     let format: FormatName | undefined = this.opts.follow?.format ?? detected?.format;
     if (!format && !(await isDirectory(this.target)) && ((await stat(this.target).catch(() => null))?.size ?? 0) > 0) format = 'native';
     this.format = format ?? null;
+    this.set.readBack = format === 'native';
     await this.measure(format);
     if (this.closed) return;
     this.follower = await followRollouts(this.target, (b) => this.take(b), { ...this.opts.follow, format }, (e) => {
@@ -85,6 +86,7 @@ export class LiveRollouts {
     void this.follower.ready.then(() => {
       this.firstLookDone = true;
       this.format ??= this.follower?.format ?? null;
+      this.set.readBack = this.format === 'native';
       this.watchLoading();
     });
   }
@@ -117,10 +119,11 @@ export class LiveRollouts {
       this.readTo.delete(e.file);
       this.pending.replaced = true;
     }
-    const items: LoadedRecord[] = [];
-    for (const { record, loc } of b.records) {
+    const items: LocatedRecord[] = [];
+    for (const item of b.records) {
+      const { record, loc } = item;
       if (isVerdictFile(loc.file)) continue;
-      items.push({ record, file: loc.file, line: loc.line });
+      items.push(item);
       const at = loc.offset ?? this.sizes.get(loc.file) ?? 0;
       if (at > (this.readTo.get(loc.file) ?? 0)) this.readTo.set(loc.file, at);
       if (!this.stepsInferred && record.meta?.step_inferred === true) this.stepsInferred = true;
@@ -191,6 +194,7 @@ export class LiveRollouts {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.follower?.close();
+    await this.set.close();
   }
 }
 

@@ -1,22 +1,21 @@
 /**
  * A query (docs/query.md) over a rollout source of any format, answered as the viewer answers its
- * filter: the source is read whole through `openSource` into a RolloutSet (its groups, rewards
- * recomputed under the variant, `zero_variance` from the logged totals, `mismatch`), and each
- * completion is tested by `matchesQuery`, the viewer's evaluator. The CLI's `query` comes here for
- * every source the byte index cannot answer (another format, a folder, `meta.<key>`, verdicts);
- * a native v1 file stays on the index, which never holds the file whole.
+ * filter: the source is read through `openSource` into a RolloutView (records scored and dropped,
+ * their bodies read back when asked for), and the query runs on the index's one evaluator. The
+ * CLI's `query` comes here for every source it does not scan itself (another format, a folder, a
+ * query on the verdicts); a native v1 file is scanned by the index directly.
  */
 import { PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS } from '../boxes/resize';
 import { openSource, type OpenOptions } from '../ingest/source';
-import type { FormatName, SourceNote } from '../ingest/types';
+import type { FormatName, LocatedRecord, SourceNote } from '../ingest/types';
 import { VerdictCache, cachePathFor } from '../judge/cache';
 import { VerdictLookup } from '../judge/alignment';
 import { judgeItemOf } from '../judge/session';
 import { parseQuery, type QueryNode } from '../index/query';
 import type { BadLine, RolloutRecord } from '../schema/record';
-import type { VerdictView } from '../../protocol/viewer';
-import { loggedTotal, readFilterText } from './recordQuery';
-import { RolloutSet, type LoadedRecord, type RecordVerdicts } from './rolloutSet';
+import type { VerdictView } from './types';
+import { readFilterText } from './filterText';
+import { RolloutView, type LoadedRecord, type RecordVerdicts } from './rolloutView';
 
 export interface SourceMatch {
   file: string;
@@ -79,25 +78,37 @@ export async function querySource(path: string, text: string, opts: SourceQueryO
   // A query that does not parse fails before the source is read (the viewer would search the words).
   if (text.trim() !== '') parseQuery(text.trim(), { verdicts: true, meta: true });
   const source = await openSource(path, opts.source);
-  const set = new RolloutSet([path], { variant: opts.variant ?? 'grounding', matching: 'seed', minPixels: PROCESSOR_MIN_PIXELS, maxPixels: PROCESSOR_MAX_PIXELS });
-  const loaded: LoadedRecord[] = [];
-  const summary = await source.read((record, loc) => loaded.push({ record, file: loc.file, line: loc.line }));
-  set.append(loaded, summary.badLines);
-  const reading = readFilterText(text, set.rewardNames, set.metaKeys);
-  if (reading.kind === 'error') return { problem: reading.message };
-  const node = reading.kind === 'query' ? reading.node : null;
-  if (mentionsVerdicts(node)) set.setVerdicts(cachedVerdicts());
-  set.settle();
-
-  const hits: { i: number; group: string }[] = [];
-  set.groups.forEach((g, gi) => {
-    for (const i of set.matchingMembers(gi, node)) hits.push({ i, group: g.key });
-  });
-  hits.sort((a, b) => a.i - b.i);
-  const f32 = (x: number | undefined): number | null => (x === undefined || Number.isNaN(x) ? null : Number(Math.fround(x).toPrecision(7)));
-  const matches = hits.map(({ i, group }): SourceMatch => {
-    const { record, file, line } = set.records[i]!;
-    return { file, line, group, step: record.step ?? null, index: record.index ?? null, reward: f32(loggedTotal(record)), advantage: f32(record.advantage), record };
-  });
-  return { format: source.format, why: source.why, completions: summary.completions, matches, badLines: summary.badLines, notes: summary.notes };
+  const view = new RolloutView({ variant: opts.variant ?? 'grounding', matching: 'seed', minPixels: PROCESSOR_MIN_PIXELS, maxPixels: PROCESSOR_MAX_PIXELS });
+  view.readBack = source.format === 'native';
+  try {
+    let batch: LocatedRecord[] = [];
+    const summary = await source.read((record, loc) => {
+      batch.push({ record, loc });
+      if (batch.length >= 4096) {
+        view.append(batch);
+        batch = [];
+      }
+    });
+    view.append(batch, summary.badLines);
+    const reading = readFilterText(text, view.rewardNames, view.metaKeys);
+    if (reading.kind === 'error') return { problem: reading.message };
+    const node = reading.kind === 'query' ? reading.node : null;
+    if (mentionsVerdicts(node)) await view.setVerdicts(cachedVerdicts());
+    view.settle();
+    await view.applyFilter({ text, flags: [] });
+    const index = view.index;
+    const num = (x: number): number | null => (Number.isNaN(x) ? null : Number(x.toPrecision(7)));
+    const int = (x: number): number | null => (x === -1 ? null : x);
+    const matches: SourceMatch[] = [];
+    for (const r of view.matchedRows()) {
+      const { record, loc } = await index.readRecord(r);
+      matches.push({
+        file: loc.file, line: loc.line, group: index.groups.keys[index.group.data[r]!]!, step: int(index.step.data[r]!),
+        index: int(index.index.data[r]!), reward: num(index.total.data[r]!), advantage: num(index.advantage.data[r]!), record,
+      });
+    }
+    return { format: source.format, why: source.why, completions: summary.completions, matches, badLines: summary.badLines, notes: summary.notes };
+  } finally {
+    await view.close();
+  }
 }
