@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RolloutSet, type ScoreOptions, type LoadedRecord } from '../../src/core/view/rolloutSet';
+import { RolloutView, type ScoreOptions } from '../../src/core/view/rolloutView';
+import type { LocatedRecord } from '../../src/core/ingest/types';
 import { LiveRollouts, type LiveUpdate } from '../../src/core/view/liveRollouts';
 import { readRollouts } from '../../src/core/ingest/v1Reader';
 import { randomFile, seededRandom } from './index-records';
@@ -25,25 +26,33 @@ async function until(what: string, probe: () => boolean, ms = 10_000): Promise<v
   }
 }
 
-/** Everything a viewer can see of a set, under each filter. */
-function snapshot(set: RolloutSet): unknown {
-  const out: Record<string, unknown> = {
-    groups: set.groups.map((g) => [g.key, g.step, g.members.map((i) => `${set.records[i]!.line}`).join(',')]),
-    bad: set.badLines.map((b) => `${b.line}`),
-  };
-  for (const text of FILTERS) {
-    for (const order of ['file', 'newest'] as const) {
-      const n = set.applyFilter({ text, flags: [], order });
-      out[`${text}|${order}`] = set.rows(0, n);
-    }
+/** The groups with members: key, step, and their members' lines. */
+function groupsOf(set: RolloutView): [string, number | null, string][] {
+  const out: [string, number | null, string][] = [];
+  for (let g = 0; g < set.index.groups.count; g++) {
+    const info = set.group(g);
+    if (info.size === 0) continue;
+    out.push([info.key, info.step, Array.from(set.index.groupRows(g), (r) => `${set.index.line.data[r]}`).join(',')]);
   }
-  set.applyFilter({ text: '', flags: [] });
   return out;
 }
 
-async function recordsOf(path: string): Promise<{ items: LoadedRecord[]; bad: number }> {
-  const items: LoadedRecord[] = [];
-  const r = await readRollouts(path, (record, loc) => items.push({ record, file: path, line: loc.line }));
+/** Everything a viewer can see of a set, under each filter. */
+async function snapshot(set: RolloutView): Promise<unknown> {
+  const out: Record<string, unknown> = { groups: groupsOf(set), bad: set.badLines.map((b) => `${b.line}`) };
+  for (const text of FILTERS) {
+    for (const order of ['file', 'newest'] as const) {
+      const n = await set.applyFilter({ text, flags: [], order });
+      out[`${text}|${order}`] = await set.rows(0, n);
+    }
+  }
+  await set.applyFilter({ text: '', flags: [] });
+  return out;
+}
+
+async function recordsOf(path: string): Promise<{ items: LocatedRecord[]; bad: number }> {
+  const items: LocatedRecord[] = [];
+  const r = await readRollouts(path, (record, loc) => items.push({ record, loc }));
   return { items, bad: r.badLines.length };
 }
 
@@ -52,36 +61,41 @@ test('appending in random batches, with a filter in force, equals loading all at
   for (let round = 0; round < 6; round++) {
     const path = join(dir, `batches-${round}.jsonl`);
     writeFileSync(path, randomFile(100 + round, 400).text);
-    const whole = await RolloutSet.load([path], OPTS);
+    const whole = await RolloutView.load([path], OPTS);
     const { items } = await recordsOf(path);
     for (const text of FILTERS) {
-      const grown = new RolloutSet([path], OPTS);
-      grown.applyFilter({ text, flags: [] });
+      const grown = new RolloutView(OPTS);
+      // Every other round through the spill file (how a non-native source is kept), else read back from the file.
+      grown.readBack = round % 2 === 0;
+      await grown.applyFilter({ text, flags: [] });
       for (let i = 0; i < items.length; ) {
         const n = 1 + Math.floor(rnd() * 37);
         grown.append(items.slice(i, i + n));
         grown.settle();
         i += n;
       }
-      const expectedCount = whole.applyFilter({ text, flags: [] });
+      const expectedCount = await whole.applyFilter({ text, flags: [] });
       assert.equal(grown.filteredCount, expectedCount, `filter "${text}" kept up while growing`);
-      assert.deepEqual(grown.rows(0, expectedCount), whole.rows(0, expectedCount), `rows under "${text}"`);
-      for (let g = 0; g < whole.groups.length; g++) assert.deepEqual(grown.scoreOf(g), whole.scoreOf(g), `score of group ${g}`);
+      assert.deepEqual(await grown.rows(0, expectedCount), await whole.rows(0, expectedCount), `rows under "${text}"`);
+      for (let g = 0; g < whole.groupCount; g++) assert.deepEqual(grown.scoreOf(g), whole.scoreOf(g), `score of group ${g}`);
+      await grown.close();
     }
-    whole.applyFilter({ text: '', flags: [] });
+    await whole.applyFilter({ text: '', flags: [] });
+    await whole.close();
   }
 });
 
-test('settle reports new groups, groups that grew, and reorders when a growing group leaves the filter', () => {
-  const rec = (group: string, reward: number): LoadedRecord => ({ record: { v: 1, step: 1, group, completion: 'x', reward }, file: 'f', line: 1 });
-  const set = new RolloutSet(['f'], OPTS);
-  set.applyFilter({ text: 'zero_variance', flags: [] });
+test('settle reports new groups, groups that grew, and reorders when a growing group leaves the filter', async () => {
+  const rec = (group: string, reward: number): LocatedRecord => ({ record: { v: 1, step: 1, group, completion: 'x', reward }, loc: { file: 'f', line: 1 } });
+  const set = new RolloutView(OPTS);
+  await set.applyFilter({ text: 'zero_variance', flags: [] });
   set.append([rec('a', 1), rec('a', 1), rec('b', 0)]);
   assert.deepEqual(set.settle(), { added: 2, grew: [], reordered: false });
-  assert.deepEqual(set.rows(0, 10).map((r) => r.key), ['a']);
+  assert.deepEqual((await set.rows(0, 10)).map((r) => r.key), ['a']);
   set.append([rec('a', 0), rec('b', 0)]);
   assert.deepEqual(set.settle(), { added: 0, grew: ['a', 'b'], reordered: true });
-  assert.deepEqual(set.rows(0, 10).map((r) => r.key), ['b'], 'a has variance now; b joined');
+  assert.deepEqual((await set.rows(0, 10)).map((r) => r.key), ['b'], 'a has variance now; b joined');
+  await set.close();
 });
 
 test('LiveRollouts follows a file written at random chunk boundaries, coalesces updates, and starts over on truncation', async () => {
@@ -112,8 +126,9 @@ test('LiveRollouts follows a file written at random chunk boundaries, coalesces 
     const { items, bad } = await recordsOf(path);
     await until('every record', () => live.set.completionCount === items.length && live.set.badLines.length === bad);
     await until('the last update', () => updates.at(-1)!.at >= Date.now() - 150 || live.status().loading === false);
-    const whole = await RolloutSet.load([path], OPTS);
-    assert.deepEqual(snapshot(live.set), snapshot(whole), 'the followed set equals a whole read');
+    const whole = await RolloutView.load([path], OPTS);
+    assert.deepEqual(await snapshot(live.set), await snapshot(whole), 'the followed set equals a whole read');
+    await whole.close();
     assert.ok(updates.some((u) => u.grew.size > 0), 'records joined groups that already existed');
     // Coalesced: never two updates closer than the interval (a little timer slack allowed).
     for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.at - updates[i - 1]!.at >= 90, `updates ${i - 1} and ${i} are ${updates[i]!.at - updates[i - 1]!.at} ms apart`);
@@ -127,7 +142,9 @@ test('LiveRollouts follows a file written at random chunk boundaries, coalesces 
     writeFileSync(path, fresh);
     const after = await recordsOf(path);
     await until('the rewritten file', () => live.set.completionCount === after.items.length && updates.slice(before).some((u) => u.replaced));
-    assert.deepEqual(snapshot(live.set), snapshot(await RolloutSet.load([path], OPTS)), 'after truncation the set is the new content');
+    const rewritten = await RolloutView.load([path], OPTS);
+    assert.deepEqual(await snapshot(live.set), await snapshot(rewritten), 'after truncation the set is the new content');
+    await rewritten.close();
   }
 });
 
@@ -144,7 +161,8 @@ test('LiveRollouts follows a verl folder: per-step files appearing later add the
   writeFileSync(join(root, '2.jsonl'), row(2, 0, 0) + row(2, 1, 0));
   appendFileSync(join(root, '2.jsonl'), row(2, 1, 1));
   await until('step 2', () => live.set.completionCount === 5);
-  assert.deepEqual(live.set.groups.map((g) => [g.step, g.members.length]), [[1, 2], [2, 1], [2, 2]]);
+  assert.deepEqual(groupsOf(live.set).map(([, step, lines]) => [step, lines.split(',').length]), [[1, 2], [2, 1], [2, 2]]);
+  assert.ok(live.set.index.bodies.every((b) => b.includes('grpo-studio-spill-')), 'verl records are read back from the spill file');
   assert.deepEqual(live.set.firstOfStep(2)?.ordinal, 1);
   await live.close();
 });

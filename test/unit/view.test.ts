@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { generateSample, MISLOGGED } from '../../scripts/sample/generate';
-import { RolloutSet, type ScoreOptions } from '../../src/core/view/rolloutSet';
+import { RolloutView, type ScoreOptions } from '../../src/core/view/rolloutView';
 import { buildGroupDetail, type DetailOptions, type ImageResolver } from '../../src/core/view/groupDetail';
 import { readImageSize } from '../../src/core/images/size';
 import { iou } from '../../src/core/boxes/iou';
@@ -28,39 +28,43 @@ function withSample<T>(fn: (file: string) => Promise<T>): Promise<T> {
   return fn(summary.file).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-test('RolloutSet groups the sample into groups of 4 and pages rows by window', () =>
+test('RolloutView groups the sample into groups of 4 and pages rows by window', () =>
   withSample(async (file) => {
-    const set = await RolloutSet.load([file], OPTS);
+    const set = await RolloutView.load([file], OPTS);
     assert.equal(set.badLines.length, 0);
-    assert.equal(set.completionCount, set.groups.length * 4);
-    assert.ok(set.groups.length >= 10);
-    const rows = set.rows(2, 3);
+    assert.equal(set.completionCount, set.groupCount * 4);
+    assert.ok(set.groupCount >= 10);
+    const rows = await set.rows(2, 3);
     assert.deepEqual(rows.map((r) => r.ordinal), [2, 3, 4]);
-    assert.equal(rows[0]!.key, set.groups[2]!.key);
+    assert.equal(rows[0]!.key, set.group(2).key);
     assert.ok(rows.every((r) => r.size === 4 && r.rewardMin !== null && r.rewardMin <= r.rewardMax!));
-    assert.deepEqual(set.rows(set.groups.length - 1, 10).length, 1);
+    assert.deepEqual((await set.rows(set.groupCount - 1, 10)).length, 1);
+    await set.close();
   }));
 
-test('RolloutSet flags: the mis-logged completion marks its group, zero-variance and format filters select', () =>
+test('RolloutView flags: the mis-logged completion marks its group, zero-variance and format filters select', () =>
   withSample(async (file) => {
-    const set = await RolloutSet.load([file], OPTS);
+    const set = await RolloutView.load([file], OPTS);
     const gi = set.groupIndex(MISLOGGED.group)!;
     assert.ok(set.scoreOf(gi).flags.includes('reward_mismatch'));
-    const n = set.applyFilter({ text: '', flags: ['reward_mismatch'] });
+    const n = await set.applyFilter({ text: '', flags: ['reward_mismatch'] });
     assert.ok(n >= 1);
-    assert.ok(set.rows(0, n).some((r) => r.key === MISLOGGED.group));
-    const zero = set.applyFilter({ text: '', flags: ['zero_variance'] });
+    assert.ok((await set.rows(0, n)).some((r) => r.key === MISLOGGED.group));
+    const zero = await set.applyFilter({ text: '', flags: ['zero_variance'] });
     assert.ok(zero >= 1, 'the sample has a zero-variance group');
-    for (const r of set.rows(0, zero)) assert.equal(r.rewardMin, r.rewardMax);
-    const fmt = set.applyFilter({ text: '', flags: ['format_failure'] });
+    for (const r of await set.rows(0, zero)) assert.equal(r.rewardMin, r.rewardMax);
+    const fmt = await set.applyFilter({ text: '', flags: ['format_failure'] });
     assert.ok(fmt >= 1);
-    assert.equal(set.applyFilter({ text: 'no such words anywhere', flags: [] }), 0);
-    assert.equal(set.applyFilter({ text: '', flags: [] }), set.groups.length);
+    assert.equal(await set.applyFilter({ text: 'no such words anywhere', flags: [] }), 0);
+    const some = await set.applyFilter({ text: 'LEFT', flags: [] });
+    assert.ok(some > 0 && some < set.groupCount, `plain words search prompt and completion, ignoring case (${some} of ${set.groupCount})`);
+    assert.equal(await set.applyFilter({ text: '', flags: [] }), set.groupCount);
+    await set.close();
   }));
 
 test('group detail: boxes land in image pixels, matched to gold with the IoU the reward used', () =>
   withSample(async (file) => {
-    const set = await RolloutSet.load([file], OPTS);
+    const set = await RolloutView.load([file], OPTS);
     const detail = await buildGroupDetail(set, 0, DETAIL, resolveImage);
     assert.equal(detail.completions.length, 4);
     assert.ok(detail.image?.src && detail.image.width === 640 && detail.image.height === 480);
@@ -81,9 +85,9 @@ test('group detail: boxes land in image pixels, matched to gold with the IoU the
 
 test('group detail: Qwen2.5-VL JSON boxes in the resized frame map back onto the gold boxes', () =>
   withSample(async (file) => {
-    const set = await RolloutSet.load([file], OPTS);
+    const set = await RolloutView.load([file], OPTS);
     let checked = 0;
-    for (let gi = 0; gi < set.groups.length; gi++) {
+    for (let gi = 0; gi < set.groupCount; gi++) {
       const d = await buildGroupDetail(set, gi, DETAIL, resolveImage);
       for (const c of d.completions) {
         const json = c.tokens.some((t) => t.kind === 'box' && t.text.includes('bbox_2d'));
@@ -102,7 +106,7 @@ test('group detail: Qwen2.5-VL JSON boxes in the resized frame map back onto the
 
 test('group detail: a missing image reports the path tried, and a frame override is honoured', () =>
   withSample(async (file) => {
-    const set = await RolloutSet.load([file], OPTS);
+    const set = await RolloutView.load([file], OPTS);
     const missing: ImageResolver = async (p) => ({ path: p, src: null, width: null, height: null, tried: [`/nowhere/${p}`] });
     const d = await buildGroupDetail(set, 0, DETAIL, missing);
     assert.equal(d.image?.src, null);
@@ -111,7 +115,7 @@ test('group detail: a missing image reports the path tried, and a frame override
     assert.equal(rel.frame.used, 'rel1000');
   }));
 
-test('RolloutSet memory: group members share an equal prompt, gold boxes and image size; a different one stays; full scores on demand equal scoreRecord', async () => {
+test('RolloutView holds no record: bodies are read back from the file, full scores on demand equal scoreRecord', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'grpo-view-share-'));
   try {
     const prompt = { text: 'Where is the dog?', images: ['img/1.png'] };
@@ -120,22 +124,21 @@ test('RolloutSet memory: group members share an equal prompt, gold boxes and ima
     lines.push(JSON.stringify({ ...base, index: 3, prompt: { text: 'Where is the cat?' }, completion: '<think>a cat</think> <answer>right</answer>' }));
     const file = join(dir, 'share.rollouts.jsonl');
     writeFileSync(file, lines.join('\n') + '\n');
-    const set = await RolloutSet.load([file], OPTS);
-    const recs = set.records.map((r) => r.record);
-    assert.equal(set.groups.length, 1);
-    assert.ok(recs[1]!.prompt === recs[0]!.prompt && recs[2]!.prompt === recs[0]!.prompt, 'equal prompts shared');
-    assert.ok(recs[1]!.gt_boxes === recs[0]!.gt_boxes && recs[2]!.image_size === recs[0]!.image_size, 'gold boxes and size shared');
-    assert.notEqual(recs[3]!.prompt, recs[0]!.prompt);
-    assert.equal(recs[3]!.prompt?.text, 'Where is the cat?', 'a different prompt is kept');
-    const full = set.membersOf(0);
-    recs.forEach((r, k) => {
-      const s = scoreRecord(r, 'grounding', { minPixels: OPTS.minPixels, maxPixels: OPTS.maxPixels, matching: OPTS.matching });
-      assert.deepEqual(full[k]!.boxes, s.boxes, `member ${k} boxes`);
-      assert.equal(full[k]!.reward, s.reward);
-      assert.equal(set.scoreOf(0).members[k]!.reward, s.reward);
-      assert.equal(set.scoreOf(0).members[k]!.advantage, full[k]!.advantage);
-      assert.ok(!('boxes' in set.scoreOf(0).members[k]!), 'the kept score holds no boxes');
+    const set = await RolloutView.load([file], OPTS);
+    assert.equal(set.groupCount, 1);
+    assert.deepEqual(set.index.bodies, [file], 'a native file is its own body store: nothing spilled');
+    const { rows, scores } = await set.membersOf(0);
+    assert.deepEqual(rows.map((r) => r.loc.line), [1, 2, 3, 4]);
+    assert.equal(rows[3]!.record.prompt?.text, 'Where is the cat?');
+    rows.forEach((r, k) => {
+      assert.deepEqual(r.record, JSON.parse(lines[k]!), `member ${k} read back`);
+      const s = scoreRecord(r.record, 'grounding', { minPixels: OPTS.minPixels, maxPixels: OPTS.maxPixels, matching: OPTS.matching });
+      assert.deepEqual(scores[k]!.boxes, s.boxes, `member ${k} boxes`);
+      assert.equal(scores[k]!.reward, s.reward);
+      assert.equal(set.index.scoredTotal.data[k], Math.fround(s.reward), 'the index keeps the recomputed total');
+      assert.equal(set.index.scoredAdvantage.data[k], Math.fround(scores[k]!.advantage), 'and the advantage in the group');
     });
+    await set.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

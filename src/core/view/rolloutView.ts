@@ -80,7 +80,7 @@ export type RecordVerdicts = (l: LoadedRecord) => VerdictView | null;
 const SNIPPET = 120;
 
 export class RolloutView {
-  readonly index = new RolloutIndex();
+  index = new RolloutIndex();
   readonly badLines: BadLine[] = [];
   /** Reward functions any record logged, for the query's `reward.<name>` check. */
   readonly rewardNames = new Set<string>();
@@ -200,6 +200,12 @@ export class RolloutView {
     const id = index.files.indexOf(file);
     for (let k = this.badLines.length - 1; k >= 0; k--) if (this.badLines[k]!.file === file) this.badLines.splice(k, 1);
     if (id < 0) return;
+    let others = 0;
+    for (let r = 0; r < index.count && others === 0; r++) if (index.fileOf.data[r] !== id && index.group.data[r]! >= 0) others++;
+    if (others === 0) {
+      this.startOver();
+      return;
+    }
     const touched = new Set<number>();
     for (let r = 0; r < index.count; r++) {
       if (index.fileOf.data[r] !== id || index.group.data[r]! < 0) continue;
@@ -213,6 +219,23 @@ export class RolloutView {
       this.maskGroup(g);
     }
     this.refilter();
+  }
+
+  /** The source's only file was truncated: a new index, groups counted afresh (the filter stays). */
+  private startOver(): void {
+    const old = this.index;
+    void old.close();
+    this.index = new RolloutIndex();
+    this.keys = new GroupKeys();
+    this.dirty.clear();
+    this.settledGroups = 0;
+    this.dropped = 0;
+    this.filtered = [];
+    this.sorted = null;
+    this.rowMask = u8();
+    for (const t of [...this.leaves.keys()]) this.leaves.set(t, u8());
+    this.spill?.close();
+    this.spill = null;
   }
 
   /** Where verdicts come from, and a fresh look at every record's (their bodies are read back). */
