@@ -69,15 +69,26 @@ export interface ItemVerdicts {
   trail: JudgeVerdict[];
 }
 
-/** Finds a completion's verdicts among a cache's, by content key. */
+/**
+ * Finds a completion's verdicts among a cache's, by content key, at the completion's step: the
+ * same text at a step nobody judged is not judged there (a verdict line without a step, from an
+ * older cache, counts at every step).
+ */
 export class VerdictLookup {
   private readonly byKey = new Map<string, JudgeVerdict>();
+  /** Per key, the steps it was judged at; null: every step. */
+  private readonly stepsOf = new Map<string, Set<number | null> | null>();
   private readonly judges: { tier: JudgeTier; model: string; promptHash: string }[] = [];
 
   constructor(verdicts: Iterable<JudgeVerdict>) {
     const seen = new Set<string>();
     for (const v of verdicts) {
-      this.byKey.set(v.key, v);
+      const prev = this.byKey.get(v.key);
+      if (!prev || prev.at < v.at) this.byKey.set(v.key, v);
+      const steps = this.stepsOf.get(v.key);
+      if (v.step === undefined) this.stepsOf.set(v.key, null);
+      else if (steps === undefined) this.stepsOf.set(v.key, new Set([v.step]));
+      else steps?.add(v.step);
       const id = `${v.tier}\u0000${v.model}\u0000${v.promptHash}`;
       if (!seen.has(id)) {
         seen.add(id);
@@ -90,11 +101,15 @@ export class VerdictLookup {
     return this.byKey.size;
   }
 
-  of(item: Pick<JudgeItem, 'completion' | 'question'>): ItemVerdicts {
+  /** `item.step` undefined: any step (a caller that does not know where the completion sits). */
+  of(item: Pick<JudgeItem, 'completion' | 'question' | 'step'>): ItemVerdicts {
     const perTier = new Map<JudgeTier, JudgeVerdict>();
     for (const j of this.judges) {
-      const v = this.byKey.get(verdictKey(item, j.tier, j.model, j.promptHash));
+      const key = verdictKey(item, j.tier, j.model, j.promptHash);
+      const v = this.byKey.get(key);
       if (!v) continue;
+      const steps = this.stepsOf.get(key);
+      if (item.step !== undefined && steps && !steps.has(item.step)) continue;
       const prev = perTier.get(j.tier);
       if (!prev || prev.at < v.at) perTier.set(j.tier, v);
     }

@@ -10,8 +10,15 @@ export function cachePathFor(runFile: string): string {
   return `${runFile}.verdicts.jsonl`;
 }
 
+/** A step set's member for verdict lines that name no step (older caches): they count at every step. */
+const ANY_STEP = 'any';
+
 export class VerdictCache {
+  /** The first verdict of each key: what a lookup by content returns. */
   private readonly byKey = new Map<string, JudgeVerdict>();
+  /** Every line, in file order: one per (key, step) asked (the dashboard's per-step counts). */
+  private readonly lines: JudgeVerdict[] = [];
+  private readonly stepsOf = new Map<string, Set<number | null | typeof ANY_STEP>>();
   /** Lines that were not a complete verdict (a torn last line, or foreign text). */
   readonly skippedLines: number[] = [];
   private fd: number | null = null;
@@ -37,7 +44,7 @@ export class VerdictCache {
         return;
       }
       const v = toVerdict(raw);
-      if (v) cache.byKey.set(v.key, v);
+      if (v) cache.remember(v);
       else cache.skippedLines.push(i + 1);
     });
     return cache;
@@ -51,15 +58,32 @@ export class VerdictCache {
     return this.byKey.get(key);
   }
 
-  /** All verdicts, for the dashboard (tier agreement, per-step tables). */
+  /** All verdict lines, for the dashboard (tier agreement, per-step tables). */
   verdicts(): IterableIterator<JudgeVerdict> {
-    return this.byKey.values();
+    return this.lines.values();
   }
 
-  /** Append one verdict as one line, written with a single write call. */
+  /** True when the cache holds `v`'s key at `v`'s step (or at every step). */
+  private has(v: JudgeVerdict): boolean {
+    const steps = this.stepsOf.get(v.key);
+    return steps !== undefined && (v.step === undefined || steps.has(ANY_STEP) || steps.has(v.step));
+  }
+
+  private remember(v: JudgeVerdict): void {
+    if (!this.byKey.has(v.key)) this.byKey.set(v.key, v);
+    let steps = this.stepsOf.get(v.key);
+    if (!steps) this.stepsOf.set(v.key, (steps = new Set()));
+    steps.add(v.step === undefined ? ANY_STEP : v.step);
+    this.lines.push(v);
+  }
+
+  /**
+   * Append one verdict as one line, written with a single write call; nothing when the cache
+   * holds its key at its step already (a verdict found again at a new step adds one line).
+   */
   put(v: JudgeVerdict): void {
-    if (this.byKey.get(v.key)) return;
-    this.byKey.set(v.key, v);
+    if (this.has(v)) return;
+    this.remember(v);
     this.fd ??= openSync(this.path, 'a');
     const line = `${this.needsNewline ? '\n' : ''}${JSON.stringify(v)}\n`;
     this.needsNewline = false;

@@ -7,7 +7,7 @@ import type { VerdictCacheLike } from './caches';
 import { prepare, type JudgeSubject } from './input';
 import type { JudgeRunOptions, PreparedItem } from './llm';
 import { RulesJudge } from './rules';
-import { isFailure, verdictKey, type JudgeItem, type JudgeOutcome, type JudgeTier, type JudgeVerdict } from './verdict';
+import { isFailure, verdictAtStep, verdictKey, type JudgeItem, type JudgeOutcome, type JudgeTier, type JudgeVerdict } from './verdict';
 
 export type JudgePolicy = 'rules' | 'rules>local' | 'rules>local>llm' | 'rules>llm' | 'local' | 'llm';
 export const JUDGE_POLICIES: readonly JudgePolicy[] = ['rules', 'rules>local', 'rules>local>llm', 'rules>llm', 'local', 'llm'];
@@ -109,7 +109,8 @@ export async function judgeCompletions(items: readonly JudgeItem[], policy: Judg
       for (const p of pending) {
         const cachedV = opts.cache?.get(verdictKey(p.subject, 'rules', rules.model, rules.promptHash));
         const v = cachedV ?? rules.judge(p.subject);
-        if (!cachedV) opts.cache?.put(v);
+        // Stored at this completion's step (a cached verdict found at a new step adds that step).
+        opts.cache?.put(verdictAtStep(v, p.subject.step));
         accept(p, v, !!cachedV);
       }
     } else {
@@ -123,7 +124,10 @@ export async function judgeCompletions(items: readonly JudgeItem[], policy: Judg
         }
         const key = verdictKey(p.subject, tier, judge.model, judge.promptHash);
         const hit = opts.cache?.get(key);
-        if (hit) accept(p, hit, true);
+        if (hit) {
+          opts.cache?.put(verdictAtStep(hit, p.subject.step));
+          accept(p, hit, true);
+        }
         else byKey.set(key, [...(byKey.get(key) ?? []), p]);
       }
       const groups = [...byKey.values()];
@@ -138,7 +142,7 @@ export async function judgeCompletions(items: readonly JudgeItem[], policy: Judg
                 for (const p of g) reject(p, o.reason);
                 return;
               }
-              opts.cache?.put(o);
+              for (const p of g) opts.cache?.put(verdictAtStep(o, p.subject.step));
               g.forEach((p, j) => accept(p, o, j > 0));
             },
           },

@@ -18,7 +18,7 @@ import { verdictKey, type JudgeItem } from './verdict';
 
 /** The text a judge reads from a record: its completion and question (the cache key's content). */
 export function judgeItemOf(record: RolloutRecord, where: { line?: number; group?: string } = {}): JudgeItem {
-  return { completion: completionText(record), question: record.prompt?.text ?? '', ...where };
+  return { completion: completionText(record), question: record.prompt?.text ?? '', step: record.step ?? null, ...where };
 }
 
 export interface JudgeSetup {

@@ -27,6 +27,13 @@ export interface JudgeVerdict {
   at: string;
   /** Content hash of (completion, question, tier, model, promptHash): the cache key. */
   key: string;
+  /**
+   * The step of the completion this verdict was made or found for (null: a completion without a
+   * step). A completion repeated at another step shares the verdict but counts as judged there
+   * only once it is asked there too: the cache then holds one line per (key, step). Absent in
+   * caches written before: such a verdict counts wherever its content is.
+   */
+  step?: number | null;
 }
 
 /** What a judge reads: the completion and its question, and where it sits in the run. */
@@ -36,6 +43,8 @@ export interface JudgeItem {
   /** 1-based line in the rollout file, for reports. */
   line?: number;
   group?: string;
+  /** The record's step (null: none); recorded on the verdict so per-step counts count what was judged there. */
+  step?: number | null;
 }
 
 /** A judge that could not give a verdict: the reason is kept, nothing is cached. */
@@ -88,11 +97,18 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object
 /** Read a verdict back from untrusted JSON (the cache file); null when it is not one. */
 export function toVerdict(raw: unknown): JudgeVerdict | null {
   if (!isObj(raw)) return null;
-  const { aligns, type, why, tier, model, promptHash, at, key } = raw;
+  const { aligns, type, why, tier, model, promptHash, at, key, step } = raw;
   if (!(aligns === true || aligns === false || aligns === null)) return null;
   if (!(type === null || (MISALIGNMENT_TYPES as readonly unknown[]).includes(type))) return null;
   if (!(JUDGE_TIERS as readonly unknown[]).includes(tier)) return null;
   if (typeof why !== 'string' || typeof model !== 'string' || typeof promptHash !== 'string') return null;
   if (typeof at !== 'string' || typeof key !== 'string') return null;
-  return { aligns, type: type as MisalignmentType | null, why, tier: tier as JudgeTier, model, promptHash, at, key };
+  const v: JudgeVerdict = { aligns, type: type as MisalignmentType | null, why, tier: tier as JudgeTier, model, promptHash, at, key };
+  if (step === null || (typeof step === 'number' && Number.isInteger(step) && step >= 0)) v.step = step;
+  return v;
+}
+
+/** `v` as found for a completion at `step` (unchanged when the item has no step recorded). */
+export function verdictAtStep(v: JudgeVerdict, step: number | null | undefined): JudgeVerdict {
+  return step === undefined || v.step === step ? v : { ...v, step };
 }
