@@ -156,7 +156,8 @@ export class TrainingHost implements vscode.Disposable {
 
 /** What the metrics panel shows of a run. */
 export function runView(info: RunInfo): RunView {
-  const v: RunView = { id: info.id, profile: info.record.profile, status: info.status, live: info.live, hasRollouts: info.record.rollouts !== undefined };
+  // The panel's protocol has no 'pending' yet (a queued Slurm job): it reads as starting.
+  const v: RunView = { id: info.id, profile: info.record.profile, status: info.status === 'pending' ? 'starting' : info.status, live: info.live, hasRollouts: info.record.rollouts !== undefined };
   if (info.progress) {
     const p = info.progress;
     v.progress = { step: p.step, total: p.total, ...(p.rate !== undefined ? { rate: p.rate } : {}), ...(p.eta !== undefined ? { eta: p.eta } : {}) };

@@ -19,6 +19,7 @@ export type RunsNode =
 
 const ICONS: Record<RunInfo['status'], [string, string?]> = {
   starting: ['loading~spin'],
+  pending: ['watch', 'charts.yellow'],
   running: ['sync~spin', 'charts.blue'],
   exited: ['pass', 'testing.iconPassed'],
   failed: ['error', 'testing.iconFailed'],

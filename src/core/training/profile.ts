@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readSlurmOptions, readSweep, type SlurmOptions } from './slurm-profile';
 
 export type RolloutFormat = 'auto' | 'v1' | 'trl' | 'verl' | 'vlm-r1' | 'easyr1' | 'swift';
 export const ROLLOUT_FORMATS: readonly RolloutFormat[] = ['auto', 'v1', 'trl', 'verl', 'vlm-r1', 'easyr1', 'swift'];
@@ -27,6 +28,11 @@ export interface RunProfile {
   after?: string;
   /** Arguments appended when resuming; `${checkpoint}` is the newest checkpoint folder. */
   resume?: string[];
+  /** Where the run happens: this machine (default) or a Slurm job (docs/slurm.md). */
+  target?: 'local' | 'slurm';
+  slurm?: SlurmOptions;
+  /** Slurm array sweep: one task (and one run) per value, each seeing it as `${sweep}`. */
+  sweep?: string[];
 }
 
 export interface ProfileProblem {
@@ -50,7 +56,7 @@ export function formatProblem(p: ProfileProblem): string {
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const KNOWN = new Set(['name', 'description', 'command', 'shell', 'cwd', 'env', 'gpus', 'rollouts', 'metrics', 'output_dir', 'after', 'resume']);
+const KNOWN = new Set(['name', 'description', 'command', 'shell', 'cwd', 'env', 'gpus', 'rollouts', 'metrics', 'output_dir', 'after', 'resume', 'target', 'slurm', 'sweep']);
 
 /** Validate parsed JSON. Returns every valid profile and every problem (never throws). */
 export function validateProfiles(raw: unknown): { profiles: RunProfile[]; problems: ProfileProblem[] } {
@@ -141,6 +147,13 @@ function readProfile(x: unknown, bad: (field: string | undefined, message: strin
   if (x.resume !== undefined && (!Array.isArray(x.resume) || x.resume.some((a) => typeof a !== 'string'))) {
     bad('resume', 'must be a list of strings');
   }
+  const target = x.target;
+  if (target !== undefined && target !== 'local' && target !== 'slurm') bad('target', 'must be "local" or "slurm"');
+  const slurm = target === 'slurm' ? readSlurmOptions(x.slurm, (f, m) => bad(f, m)) : undefined;
+  if (target !== 'slurm' && x.slurm !== undefined) bad('slurm', 'is only used with "target": "slurm"');
+  const sweep = readSweep(x.sweep, (f, m) => bad(f, m));
+  if (x.sweep !== undefined && target !== 'slurm') bad('sweep', 'needs "target": "slurm" (each value is one task of a Slurm array job)');
+  if (target === 'slurm' && x.gpus !== undefined) bad('gpus', 'names GPUs of this machine; for a Slurm job use "slurm": {"gpusPerNode": N}');
   if (typeof x.name !== 'string') return undefined;
   const p: RunProfile = { name: x.name, command: c as string[] | string };
   if (shell === true) p.shell = true;
@@ -153,6 +166,11 @@ function readProfile(x: unknown, bad: (field: string | undefined, message: strin
   if (typeof x.output_dir === 'string') p.output_dir = x.output_dir;
   if (typeof x.after === 'string') p.after = x.after;
   if (Array.isArray(x.resume)) p.resume = x.resume as string[];
+  if (target === 'slurm') {
+    p.target = 'slurm';
+    if (slurm) p.slurm = slurm;
+  }
+  if (sweep && target === 'slurm') p.sweep = sweep;
   return p;
 }
 
@@ -218,6 +236,10 @@ export interface LaunchPlan {
   metrics: { stdout: boolean; trainerState?: string; easyr1Log?: string };
   gpus?: number[];
   resumedFrom?: string;
+  /** Set for a Slurm job: the options the sbatch script is written from (docs/slurm.md). */
+  slurm?: SlurmOptions;
+  /** This run's task of a sweep (a Slurm array job). */
+  sweep?: { index: number; value: string; count: number };
 }
 
 export interface PlanOptions {
@@ -230,6 +252,8 @@ export interface PlanOptions {
   gpus?: number[];
   /** Base environment for `${env:NAME}`. */
   env?: NodeJS.ProcessEnv;
+  /** Which value of the profile's `sweep` this plan is for (default 0). */
+  sweepIndex?: number;
 }
 
 export const DEFAULT_RESUME = ['--resume_from_checkpoint', '${checkpoint}'];
@@ -244,12 +268,20 @@ export function planLaunch(profile: RunProfile, opts: PlanOptions): LaunchPlan {
   const abs = (p: string) => (isAbsolute(p) ? p : join(ws, p));
   const chain = resolveChain(opts.profiles.some((p) => p.name === profile.name) ? opts.profiles : [...opts.profiles, profile], profile.name);
   const before = chain.length > 1 ? chain[chain.length - 2] : undefined;
-  const gpus = opts.gpus ?? profile.gpus;
+  const slurm = profile.target === 'slurm';
+  // A Slurm job's GPUs are on its nodes, not here: ${nproc} is the GPUs per node it asks for.
+  const gpus = slurm ? undefined : (opts.gpus ?? profile.gpus);
   const vars: Record<string, string> = {
     workspaceFolder: ws,
     gpus: gpus ? gpus.join(',') : '',
-    nproc: String(gpus?.length || 1),
+    nproc: String((slurm ? profile.slurm?.gpusPerNode : gpus?.length) || 1),
   };
+  const sweepIndex = opts.sweepIndex ?? 0;
+  if (profile.sweep) {
+    const v = profile.sweep[sweepIndex];
+    if (v === undefined) throw new Error(`sweep index ${sweepIndex} is outside the profile's ${profile.sweep.length} values`);
+    vars.sweep = v;
+  }
   // The output folder itself may use ${workspaceFolder} but nothing that depends on it.
   if (profile.output_dir !== undefined) vars.output_dir = abs(sub(profile.output_dir, vars, opts.env));
   if (before?.output_dir !== undefined) vars['after.output_dir'] = abs(sub(before.output_dir, vars, opts.env));
@@ -277,6 +309,8 @@ export function planLaunch(profile: RunProfile, opts: PlanOptions): LaunchPlan {
   if (profile.metrics?.easyr1_log) plan.metrics.easyr1Log = abs(s(profile.metrics.easyr1_log));
   if (gpus) plan.gpus = gpus;
   if (opts.resumeFrom !== undefined) plan.resumedFrom = opts.resumeFrom;
+  if (slurm) plan.slurm = profile.slurm ?? {};
+  if (profile.sweep) plan.sweep = { index: sweepIndex, value: profile.sweep[sweepIndex]!, count: profile.sweep.length };
   return plan;
 }
 

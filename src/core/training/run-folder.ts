@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import type { LaunchPlan, RunProfile } from './profile';
 
-export type RunStatus = 'starting' | 'running' | 'exited' | 'failed' | 'stopped' | 'lost';
+/** 'pending': a Slurm job waiting in the queue (its reason in `job.reason`). */
+export type RunStatus = 'starting' | 'pending' | 'running' | 'exited' | 'failed' | 'stopped' | 'lost';
 export const FINISHED: readonly RunStatus[] = ['exited', 'failed', 'stopped', 'lost'];
 
 export interface RunRecord extends LaunchPlan {
@@ -31,6 +32,29 @@ export interface RunRecord extends LaunchPlan {
   lastLines?: { stdout: string[]; stderr: string[] };
   /** The profile and the stages before it, as launched: restart and resume re-plan from these. */
   chain?: RunProfile[];
+  /** A Slurm run's job, as last seen (docs/slurm.md); persisted so a reload shows the end state. */
+  job?: SlurmJobRecord;
+}
+
+export interface SlurmJobRecord {
+  /** "123", or "123_4" for task 4 of an array (sweep) job. */
+  jobId: string;
+  arrayJobId?: string;
+  arrayTask?: number;
+  /** An array task's own job id, once Slurm gave it one (srun --jobid wants it). */
+  rawId?: string;
+  /** The sbatch script, kept in the run folder. */
+  script: string;
+  submittedAt: string;
+  /** Slurm's state: PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, CANCELLED, … */
+  state?: string;
+  /** Why it waits or why it ended (Resources, Priority, JobHeldUser, BeginTime, NonZeroExitCode, TimeLimit…). */
+  reason?: string;
+  /** The job's nodes, compressed (gpu[01-04]). */
+  nodes?: string;
+  /** Where the final state came from when Slurm no longer lists the job. */
+  source?: 'squeue' | 'sacct' | 'exit-code file';
+  checkedAt?: string;
 }
 
 export const runsRoot = (workspace: string) => join(workspace, '.grpo-studio', 'runs');
@@ -73,7 +97,8 @@ export function listRunIds(workspace: string): string[] {
     .sort((a, b) => (timeKey(b) < timeKey(a) ? -1 : timeKey(b) > timeKey(a) ? 1 : 0));
 }
 
-const timeKey = (id: string) => /(\d{8}-\d{6})-[0-9a-f]{4}$/.exec(id)?.[1] ?? id;
+// A sweep's task runs end in -t<i> (their array task).
+const timeKey = (id: string) => /(\d{8}-\d{6})-[0-9a-f]{4}(?:-t(\d+))?$/.exec(id)?.slice(1).map((x) => (x ?? '').padStart(6, '0')).join('.') ?? id;
 
 /** A run id, or a unique prefix of one (like git). */
 export function findRunId(workspace: string, query: string): string {

@@ -15,6 +15,7 @@ import type { Progress } from './progress';
 import { ensureDir, FINISHED, listRunIds, newRunId, runDir, writeJson, type RunRecord, type RunStatus } from './run-folder';
 import { inspectRun } from './run-status';
 import { RunWatch, type Stream } from './run-watch';
+import { refreshSlurmRuns, stopSlurmRun, submitSlurm } from './slurm-runs';
 import { stopTree, type StopOptions, type StopResult } from './stop-tree';
 import { RUN_MARKER, writeSupervisor } from './supervisor';
 
@@ -27,6 +28,8 @@ export interface RunInfo {
   progress?: Progress;
   /** Problems recognised in the output so far (newest last, at most 50). */
   problems: { stream: Stream; problem: OutputProblem }[];
+  /** Why a Slurm run's state may be stale (the last squeue failed), in words. */
+  watchError?: string;
 }
 
 export interface RunEvents {
@@ -43,6 +46,10 @@ export interface LaunchOptions {
   gpus?: number[];
   /** true: resume from the newest checkpoint in output_dir (error if none); a string: that checkpoint. */
   resume?: boolean | string;
+  /** Slurm: only this value of the profile's sweep (restarting or resuming one task). */
+  sweepIndex?: number;
+  /** Slurm: shown the sbatch script before it is submitted; false cancels (nothing is submitted). */
+  confirmScript?(script: string, file: string): Promise<boolean> | boolean;
 }
 
 export interface RunManagerOptions {
@@ -53,6 +60,10 @@ export interface RunManagerOptions {
   nodePath?: string;
   /** How often live runs are checked and logs read (ms). */
   pollMs?: number;
+  /** Slurm: first interval between squeue calls (ms, default 5000); it backs off while nothing changes… */
+  slurmPollMs?: number;
+  /** …up to this (ms, default 30000). Every submit or stop starts again from slurmPollMs. */
+  slurmMaxPollMs?: number;
 }
 
 type Listener<T> = (e: T) => void;
@@ -63,6 +74,11 @@ export class RunManager {
   // Keyed by event name; `on` and `emit` keep each set's payload type consistent.
   private readonly listeners = new Map<keyof RunEvents, Set<Listener<never>>>();
   private timer: NodeJS.Timeout | undefined;
+  private slurmTimer: NodeJS.Timeout | undefined;
+  private slurmDelay = 0;
+  private slurmBusy = false;
+  private slurmError: string | undefined;
+  private disposed = false;
 
   constructor(readonly opts: RunManagerOptions) {}
 
@@ -93,6 +109,11 @@ export class RunManager {
   }
 
   async launch(profile: RunProfile, o: LaunchOptions = {}): Promise<RunInfo> {
+    return (await this.launchAll(profile, o))[0]!;
+  }
+
+  /** Like launch; a Slurm sweep gives one run per value (one array task each). */
+  async launchAll(profile: RunProfile, o: LaunchOptions = {}): Promise<RunInfo[]> {
     const ws = this.opts.workspace;
     const profiles = o.profiles ?? [profile];
     const chain = resolveChain(profiles.some((p) => p.name === profile.name) ? profiles : [...profiles, profile], profile.name);
@@ -100,7 +121,7 @@ export class RunManager {
     if (o.resume !== undefined && o.resume !== false) {
       if (typeof o.resume === 'string') resumeFrom = o.resume;
       else {
-        const out = planLaunch(profile, { workspace: ws, profiles: chain, ...(o.gpus ? { gpus: o.gpus } : {}) }).outputDir;
+        const out = planLaunch(profile, { workspace: ws, profiles: chain, ...(o.gpus ? { gpus: o.gpus } : {}), ...(o.sweepIndex !== undefined ? { sweepIndex: o.sweepIndex } : {}) }).outputDir;
         if (!out) throw new Error(`profile "${profile.name}" has no output_dir to resume from`);
         const ckpt = newestCheckpoint(out);
         if (!ckpt) throw new Error(`no checkpoint-N folder in ${out} to resume from`);
@@ -115,6 +136,7 @@ export class RunManager {
       ...(this.opts.env ? { env: this.opts.env } : {}),
     });
     if (!existsSync(plan.cwd)) throw new Error(`profile "${profile.name}": cwd ${plan.cwd} does not exist`);
+    if (profile.target === 'slurm') return this.submit(profile, chain, o, resumeFrom);
     if (plan.outputDir) mkdirSync(plan.outputDir, { recursive: true });
 
     const id = newRunId(profile.name);
@@ -126,7 +148,63 @@ export class RunManager {
     const info = this.track(id);
     if (!info) throw new Error(`run ${id}: run.json unreadable after launch`);
     if (started.error) throw Object.assign(new Error(`run ${id} failed to start: ${started.error}`), { run: info });
-    return info;
+    return [info];
+  }
+
+  private async submit(profile: RunProfile, chain: RunProfile[], o: LaunchOptions, resumeFrom: string | undefined): Promise<RunInfo[]> {
+    const ws = this.opts.workspace;
+    const ids = await submitSlurm({
+      workspace: ws,
+      profile,
+      chain,
+      clockTicks: clockTicks(),
+      ...(this.opts.env ? { env: this.opts.env } : {}),
+      ...(o.sweepIndex !== undefined ? { only: o.sweepIndex } : {}),
+      ...(o.confirmScript ? { confirm: o.confirmScript } : {}),
+      planFor: (sweepIndex) =>
+        planLaunch(profile, { workspace: ws, profiles: chain, sweepIndex, ...(resumeFrom !== undefined ? { resumeFrom } : {}), ...(this.opts.env ? { env: this.opts.env } : {}) }),
+    });
+    if (!ids) throw Object.assign(new Error('submission cancelled: nothing was sent to Slurm'), { cancelled: true });
+    const infos = ids.map((id) => this.track(id)).filter((x): x is RunInfo => x !== undefined);
+    this.kickSlurm();
+    return infos;
+  }
+
+  /** Poll Slurm soon (after a submit or stop), then back off again while nothing changes. */
+  private kickSlurm(): void {
+    this.slurmDelay = 0;
+    if (this.slurmTimer) clearTimeout(this.slurmTimer);
+    this.slurmTimer = undefined;
+    this.scheduleSlurm();
+  }
+
+  private scheduleSlurm(): void {
+    if (this.disposed || this.slurmTimer || this.slurmBusy) return;
+    if (![...this.runs.values()].some((r) => r.live && r.record.job)) return;
+    const base = this.opts.slurmPollMs ?? 5000;
+    this.slurmDelay = this.slurmDelay ? Math.min(this.slurmDelay * 1.5, Math.max(base, this.opts.slurmMaxPollMs ?? 30_000)) : base;
+    this.slurmTimer = setTimeout(() => {
+      this.slurmTimer = undefined;
+      void this.pollSlurm();
+    }, this.slurmDelay);
+    this.slurmTimer.unref();
+  }
+
+  /** One squeue call for every live Slurm run of the workspace; changed runs are re-read and announced. */
+  async pollSlurm(): Promise<void> {
+    if (this.slurmBusy) return;
+    this.slurmBusy = true;
+    try {
+      const live = [...this.runs.values()].filter((r) => r.live && r.record.job);
+      const r = await refreshSlurmRuns(live.map((x) => ({ dir: x.dir, record: x.record })), this.opts.env ? { env: this.opts.env } : {});
+      const errorChanged = r.error !== this.slurmError;
+      this.slurmError = r.error;
+      if (r.changed.length) this.slurmDelay = 0;
+      for (const x of live) if (r.changed.includes(x.dir) || errorChanged) this.track(x.id, errorChanged);
+    } finally {
+      this.slurmBusy = false;
+    }
+    this.scheduleSlurm();
   }
 
   private startSupervisor(dir: string): Promise<{ pid?: number; error?: string }> {
@@ -161,13 +239,14 @@ export class RunManager {
   }
 
   /** Read the run folder, start watching it if live (or once, if finished), emit its status. */
-  private track(id: string): RunInfo | undefined {
+  private track(id: string, announce = false): RunInfo | undefined {
     const dir = runDir(this.opts.workspace, id);
     const state = inspectRun(dir, true);
     if (!state) return undefined;
     const prev = this.runs.get(id);
     const info: RunInfo = { id, dir, record: state.record, status: state.status, live: state.live, problems: prev?.problems ?? [] };
     if (prev?.progress) info.progress = prev.progress;
+    if (state.record.job && state.live && this.slurmError) info.watchError = this.slurmError;
     this.runs.set(id, info);
     if (!this.watches.has(id)) {
       const watch = new RunWatch(state.record, dir, {
@@ -192,8 +271,10 @@ export class RunManager {
       else watch.poll();
     } else if (!info.live && prev?.live) this.watches.get(id)?.poll(); // the last output, before 'status' says it ended
     if (!info.live) this.watches.get(id)?.stop();
-    if (!prev || prev.status !== info.status || prev.live !== info.live || prev.record.pid !== info.record.pid) this.emit('status', info);
+    const jobChanged = JSON.stringify(prev?.record.job) !== JSON.stringify(info.record.job);
+    if (announce || jobChanged || !prev || prev.status !== info.status || prev.live !== info.live || prev.record.pid !== info.record.pid) this.emit('status', info);
     this.ensureTimer();
+    if (info.live && info.record.job) this.scheduleSlurm();
     return info;
   }
 
@@ -226,7 +307,8 @@ export class RunManager {
   /** Every live process of a run (its tree, including workers that left the process group). */
   processesOf(id: string): number[] {
     const r = this.runs.get(id) ?? this.track(id);
-    if (!r || !r.live) return [];
+    // A Slurm job's processes are on its nodes (srun --jobid reaches them, docs/slurm.md).
+    if (!r || !r.live || r.record.slurm) return [];
     const root = r.record.pid !== undefined && r.record.startTicks !== undefined ? { pid: r.record.pid, startTicks: r.record.startTicks } : undefined;
     return [...collectTree(root, { marker: { name: RUN_MARKER, value: id } }).keys()];
   }
@@ -244,6 +326,14 @@ export class RunManager {
     const dir = runDir(this.opts.workspace, id);
     const state = inspectRun(dir);
     if (!state) throw new Error(`no run '${id}'`);
+    if (state.record.slurm) {
+      if (!state.record.job) throw new Error(`run '${id}' was never submitted to Slurm (no job id)`);
+      this.kickSlurm();
+      const r = await stopSlurmRun(dir, { ...o, ...(this.opts.env ? { env: this.opts.env } : {}) });
+      this.track(id);
+      this.refresh();
+      return r;
+    }
     writeFileSync(join(dir, 'stop-requested'), new Date().toISOString() + '\n');
     const rec = state.record;
     const root = rec.pid !== undefined && rec.startTicks !== undefined ? { pid: rec.pid, startTicks: rec.startTicks } : undefined;
@@ -272,7 +362,13 @@ export class RunManager {
       const r = await this.stop(id, o.stop);
       if (!r.ok) throw new Error(`run '${id}' did not stop: ${r.survivors.length} processes left (${r.survivors.join(', ')})`);
     }
-    return this.launch(profile, { profiles: chain, ...(state.record.gpus ? { gpus: state.record.gpus } : {}), ...(o.resume !== undefined ? { resume: o.resume } : {}) });
+    const sweep = state.record.sweep;
+    return this.launch(profile, {
+      profiles: chain,
+      ...(state.record.gpus ? { gpus: state.record.gpus } : {}),
+      ...(o.resume !== undefined ? { resume: o.resume } : {}),
+      ...(sweep && sweep.count > 1 ? { sweepIndex: sweep.index } : {}),
+    });
   }
 
   /** Resume a finished or stopped run from the newest checkpoint in its output_dir. */
@@ -282,8 +378,11 @@ export class RunManager {
 
   /** Stop watching (runs keep going: they belong to their supervisors, not to the editor). */
   dispose(): void {
+    this.disposed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.slurmTimer) clearTimeout(this.slurmTimer);
     this.timer = undefined;
+    this.slurmTimer = undefined;
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
     this.listeners.clear();

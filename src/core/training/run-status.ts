@@ -32,6 +32,14 @@ export function inspectRun(dir: string, repair = false): RunState | undefined {
   const rec = readRun(dir);
   if (!rec) return undefined;
   if (FINISHED.includes(rec.status)) return { record: rec, status: rec.status, live: false };
+  // A Slurm job's processes are on its nodes, not in this /proc: its state is what Slurm last
+  // said, kept in run.json by slurm-runs.ts.
+  if (rec.slurm !== undefined) {
+    if (rec.job || Date.now() - Date.parse(rec.createdAt) < 120_000) return { record: rec, status: rec.status, live: true };
+    const reason = 'the submission ended before sbatch gave a job id';
+    if (repair) writeJson(join(dir, 'run.json'), { ...rec, status: 'lost', error: reason });
+    return { record: { ...rec, status: 'lost', error: reason }, status: 'lost', live: false, reason };
+  }
   if (commandAlive(rec) || supervisorAlive(rec)) return { record: rec, status: rec.status, live: true };
   // Give a supervisor that is just starting a moment before calling the run lost.
   if (rec.status === 'starting' && rec.supervisorPid === undefined && Date.now() - Date.parse(rec.createdAt) < 10_000) {
