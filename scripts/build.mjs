@@ -1,23 +1,13 @@
-// Builds the three bundles: the extension host (CommonJS, `vscode` external), the CLI (Node),
-// and one browser bundle per webview. `--production` minifies; `--watch` rebuilds on change.
+// Builds the bundles of scripts/bundles.mjs (extension host, CLI, judge worker, one per webview)
+// into dist/. `--production` minifies; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, existsSync, rmSync } from 'node:fs';
+import { bundles } from './bundles.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
-
-const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node'] },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: ['onnxruntime-node'], banner: { js: '#!/usr/bin/env node' } },
-  // The local NLI judge runs in a worker thread, which needs a file of its own beside the bundles.
-  { ...common, entryPoints: { 'nli-worker': 'src/core/judge/local/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['onnxruntime-node'] },
-  { ...common, entryPoints: { viewer: 'webview/viewer/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
-  { ...common, entryPoints: { runs: 'webview/runs/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
-  { ...common, entryPoints: { overview: 'webview/overview/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
-  { ...common, entryPoints: { alignment: 'webview/alignment/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
-];
+const builds = bundles({ production });
 
 mkdirSync('dist/webview/codicons', { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/codicons/${f}`);

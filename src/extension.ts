@@ -8,7 +8,6 @@ import { Viewers } from './viewer/viewers';
 import { RolloutSourcesTree } from './sources/sourcesTree';
 import { registerCommands } from './commands';
 import { log, logError } from './log';
-import { runHostSuiteIfRequested } from './hostSuite';
 import { registerTraining } from './training/register';
 import { registerModelDownload } from './localModelDownload';
 import { registerRunOverview } from './overview/register';
@@ -37,7 +36,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // viewer: a file opened by the workbench at startup opens as text, before our editor is known.
     const demoFile = process.env.GRPO_STUDIO_DEMO_OPEN;
     if (demoFile) void vscode.commands.executeCommand('grpoStudio.openRolloutsFile', demoFile).then(undefined, (e: unknown) => logError('demo', e));
-    await runHostSuiteIfRequested(context);
   } catch (e) {
     logError('activation failed', e);
     void vscode.window.showErrorMessage(`GRPO Studio failed to start: ${e instanceof Error ? e.message : String(e)}`);

@@ -3,7 +3,8 @@
  * installed extension. Bundled (mocha included, `vscode` external) into out/test/host-suite.js by
  * test/extension-host/bundle.mjs. Two entry points over the same tests:
  * - `run()` for @vscode/test-electron (`extensionTestsPath`), rejects when a test fails;
- * - `runSuite()` for src/hostSuite.ts inside code-server, resolves with the counts.
+ * - `runSuite()` for the test-only host-suite extension (hostExtension.ts) inside code-server,
+ *   resolves with the counts.
  */
 import * as vscode from 'vscode';
 import Mocha from 'mocha';

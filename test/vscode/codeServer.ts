@@ -1,6 +1,6 @@
 /**
  * Drives a real VS Code in a browser: code-server (installed by scripts/install-code-server.sh)
- * with our VSIX installed, opened by Debian's chromium through playwright-core (DESIGN §8).
+ * with our VSIX installed, opened by Debian's chromium through playwright-core (docs/architecture.md, "Tests").
  * `CodeServer` owns the server process tree; `Workbench` is one browser window on one folder.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -15,6 +15,10 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const CODE_SERVER_BIN = join(REPO_ROOT, '.cache/bin/code-server');
 export const CHROMIUM_BIN = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 export const RESULTS_DIR = join(REPO_ROOT, 'test-results');
+/** The test-only extension that runs test/extension-host/suite.ts (test/extension-host/bundle.mjs). */
+export const HOST_SUITE_VSIX = join(REPO_ROOT, 'out/test/grpo-studio-host-suite.vsix');
+/** test/extension-host/hostExtension.ts writes the suite's counts to the file this names. */
+const HOST_RESULTS_ENV = 'GRPO_STUDIO_HOST_RESULTS';
 
 export interface CodeServerOptions {
   /** The VSIX to install before starting. */
@@ -25,6 +29,11 @@ export interface CodeServerOptions {
   settings?: Record<string, unknown>;
   /** Extra environment for code-server; its extension hosts inherit it. */
   env?: Record<string, string>;
+  /**
+   * Also install the test-only host-suite extension (HOST_SUITE_VSIX): the first window's
+   * extension host runs the extension-host suite and writes its counts to `results`.
+   */
+  hostSuite?: { results: string };
 }
 
 const run = promisify(execFile);
@@ -87,7 +96,11 @@ export class CodeServer {
     writeFileSync(join(userData, 'User/settings.json'), JSON.stringify(settings, null, 2));
     // Own config file too: code-server would otherwise write one under ~/.config.
     const dirs = [`--user-data-dir=${userData}`, `--extensions-dir=${extensions}`, `--config=${join(dir, 'config.yaml')}`];
-    await run(CODE_SERVER_BIN, [...dirs, '--install-extension', o.vsix], { timeout: 120_000, env: { ...process.env, ...ownEnv(dir) } });
+    const vsixes = o.hostSuite ? [o.vsix, HOST_SUITE_VSIX] : [o.vsix];
+    for (const v of vsixes) if (!existsSync(v)) throw new Error(`${v} missing: run npm run package && node test/extension-host/bundle.mjs`);
+    const install = vsixes.flatMap((v) => ['--install-extension', v]);
+    await run(CODE_SERVER_BIN, [...dirs, ...install], { timeout: 120_000, env: { ...process.env, ...ownEnv(dir) } });
+    const env = { ...process.env, ...ownEnv(dir), ...o.env, ...(o.hostSuite ? { [HOST_RESULTS_ENV]: o.hostSuite.results } : {}) };
 
     const port = await freePort();
     const log: string[] = [];
@@ -97,7 +110,7 @@ export class CodeServer {
       [...dirs, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check'],
       // An empty gallery: nothing in the workbench tries to reach a marketplace host. Its own
       // XDG_DATA_HOME: code-server keeps logs and a heartbeat there, not in --user-data-dir.
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...ownEnv(dir), ...o.env } },
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
     );
     const keep = (b: Buffer) => {
       log.push(b.toString());

@@ -1,7 +1,7 @@
 /**
  * The viewer in a real VS Code: code-server with the packaged VSIX, driven by chromium.
  * One code-server serves every case; each case opens its own window (own extension host).
- * Needs `npm run package`, the bundled host suite (out/test/host-suite.js) and
+ * Needs `npm run package`, the test-only host-suite extension (node test/extension-host/bundle.mjs) and
  * scripts/install-code-server.sh; scripts/test.sh does all three first.
  */
 import { after, before, test } from 'node:test';
@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
-import { CodeServer, REPO_ROOT, Workbench, waitUntil } from './codeServer';
+import { CodeServer, HOST_SUITE_VSIX, REPO_ROOT, Workbench, waitUntil } from './codeServer';
 import { CSP_CANARY, DEEP_TEXT, INLINE_HANDLERS, LOADED_IMAGE_SIZE } from './pageScripts';
 import { completionText, parseRecordLine } from '../../src/core/schema/record';
 import { GroupKeys } from '../../src/core/rollouts/groups';
@@ -21,7 +21,6 @@ import { BAD_FILE, BAD_INPUT_EXPECTED, writeBadRollouts } from '../fixtures/bad-
 const SHOW_AT_QUERY = 'step == 1';
 
 const VSIX = process.env.GRPO_STUDIO_VSIX ?? join(REPO_ROOT, 'grpo-studio.vsix');
-const HOST_SUITE = join(REPO_ROOT, 'out/test/host-suite.js');
 const SAMPLE_DIR = join(REPO_ROOT, 'dist/sample');
 const SAMPLE_FILE = join(SAMPLE_DIR, 'sample.rollouts.jsonl');
 
@@ -30,11 +29,8 @@ const hostResults = join(scratch, 'host-results.json');
 let server: CodeServer | undefined;
 
 before(async () => {
-  for (const f of [VSIX, HOST_SUITE, SAMPLE_FILE]) assert.ok(existsSync(f), `${f} exists (run scripts/test.sh)`);
-  server = await CodeServer.start({
-    vsix: VSIX,
-    env: { GRPO_STUDIO_HOST_SUITE: HOST_SUITE, GRPO_STUDIO_HOST_RESULTS: hostResults },
-  });
+  for (const f of [VSIX, HOST_SUITE_VSIX, SAMPLE_FILE]) assert.ok(existsSync(f), `${f} exists (run scripts/test.sh)`);
+  server = await CodeServer.start({ vsix: VSIX, hostSuite: { results: hostResults } });
 });
 
 after(async () => {
