@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { factView, factViews, FACT_FULL_CHARS, FACT_KEY_CHARS, FACT_TEXT_CHARS } from '../../src/core/view/facts';
 import { buildGroupDetail, type ImageResolver } from '../../src/core/view/groupDetail';
-import { RolloutSet, type ScoreOptions } from '../../src/core/view/rolloutSet';
+import { RolloutView, type ScoreOptions } from '../../src/core/view/rolloutView';
 import { LiveRollouts } from '../../src/core/view/liveRollouts';
 import type { FollowBatch } from '../../src/core/ingest/follow';
 import { FACTS_SENT, isHostMessage, type HostMessage } from '../../src/protocol/viewer';
@@ -60,16 +60,19 @@ test('facts keep the record\'s key order, own keys only (__proto__ included), th
   assert.deepEqual(v.facts.at(-1), { key: `k${FACTS_SENT - 1}`, kind: 'number', text: String(FACTS_SENT - 1), full: null });
 });
 
-test('the group detail carries every completion\'s facts, and passes the webview\'s check', async () => {
-  const set = new RolloutSet(['/r.jsonl'], OPTS);
+test('the group detail carries every completion\'s facts, read back from the spill file, and passes the webview\'s check', async () => {
+  // Records handed over without a place in a native file (another trainer's format) are spilled.
+  const view = new RolloutView(OPTS);
   const metas = [{ acc: true, pred: 'B' }, { acc: false, pred: 'C', extra: { n: 2 } }, undefined];
-  set.append(metas.map((meta, k) => ({ record: { v: 1 as const, group: 'g', step: 3, index: k, completion: `c${k}`, ...(meta ? { meta } : {}) }, file: '/r.jsonl', line: k + 1 })));
-  set.settle();
+  view.append(metas.map((meta, k) => ({ record: { v: 1 as const, group: 'g', step: 3, index: k, completion: `c${k}`, ...(meta ? { meta } : {}) }, loc: { file: '/r.jsonl', line: k + 1 } })));
+  view.settle();
+  assert.deepEqual(view.index.bodies.map((b) => /grpo-studio-spill-/.test(b)), [true], 'the bodies are in the spill file, not held');
   const none: ImageResolver = async (path) => ({ path, src: null, width: null, height: null, tried: [] });
-  const detail = await buildGroupDetail(set, 0, { ...OPTS, frame: 'auto' }, none);
+  const detail = await buildGroupDetail(view, 0, { ...OPTS, frame: 'auto' }, none);
   assert.deepEqual(detail.completions.map((c) => c.facts.map((f) => `${f.key}=${f.text}`)), [['acc=true', 'pred=B'], ['acc=false', 'pred=C', 'extra={"n":2}'], []]);
   assert.deepEqual(detail.completions.map((c) => c.moreFacts), [0, 0, 0]);
   assert.equal(isHostMessage({ type: 'groupDetail', detail }), true);
+  await view.close();
 });
 
 test('protocol: the webview checks facts, notes and bad lines before it draws them', () => {

@@ -1,6 +1,7 @@
 /**
  * Per-completion facts (a record's `meta`, docs/query.md): the `meta.<key>` column of the viewer's
- * filter (and the index refusing it), and the facts as the viewer's card is sent them.
+ * filter and of `runQuery` over a scanned index (one evaluator, the bodies read back), and the
+ * parser refusing the column to a caller that does not ask for it.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +11,8 @@ import { join } from 'node:path';
 import { parseQuery, QueryError } from '../../src/core/index/query';
 import { RolloutIndex } from '../../src/core/index/rolloutIndex';
 import { runQuery } from '../../src/core/index/filter';
-import { RolloutSet, type ScoreOptions } from '../../src/core/view/rolloutSet';
-import { readFilterText } from '../../src/core/view/recordQuery';
+import { RolloutView, type ScoreOptions } from '../../src/core/view/rolloutView';
+import { readFilterText } from '../../src/core/view/filterText';
 import type { RolloutRecord } from '../../src/core/schema/record';
 
 const OPTS: ScoreOptions = { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 12845056 };
@@ -33,7 +34,7 @@ function errorAt(fn: () => unknown, message: RegExp, column: number): void {
   });
 }
 
-test('meta.<key> parses where records are held whole: numbers, true/false, strings, ~, quoted keys', () => {
+test('meta.<key> parses where the caller reads bodies (viewer, CLI, runQuery): numbers, true/false, strings, ~, quoted keys', () => {
   assert.deepEqual(parseQuery('meta.acc == true', META), { kind: 'meta', key: 'acc', op: '==', value: true, at: 1 });
   assert.deepEqual(parseQuery('meta.acc != FALSE', META), { kind: 'meta', key: 'acc', op: '!=', value: false, at: 1 });
   assert.deepEqual(parseQuery('meta.score_extra > 0.5', META), { kind: 'meta', key: 'score_extra', op: '>', value: 0.5, at: 1 });
@@ -61,18 +62,23 @@ test('meta.<key> parses where records are held whole: numbers, true/false, strin
   errorAt(() => parseQuery('metaa == 1', META), /unknown column "metaa" \(columns: .*meta\.<key>\)/, 1);
 });
 
-test('the index refuses meta.<key>, naming the column, before it reads anything', async () => {
-  errorAt(() => parseQuery('meta.acc == true'), /^"meta\.acc" is known only where whole records are read \(the viewer\): the index keeps no meta columns/, 1);
+test('meta.<key> is refused, naming the column, by a parse that does not ask for it; runQuery over a scanned file answers it', async () => {
+  errorAt(() => parseQuery('meta.acc == true'), /^"meta\.acc" is known only where whole records are read/, 1);
   errorAt(() => parseQuery('step > 1 and meta."eval/acc" > 0'), /"meta\.eval\/acc" is known only/, 14);
-  assert.doesNotMatch(String((() => { try { parseQuery('metaa == 1'); } catch (e) { return e; } })()), /meta\.<key>/, 'the index does not offer the column');
+  assert.doesNotMatch(String((() => { try { parseQuery('metaa == 1'); } catch (e) { return e; } })()), /meta\.<key>/, 'the column is not offered');
 
   const path = join(dir, 'index.jsonl');
-  writeFileSync(path, `${JSON.stringify({ group: 'g', step: 1, completion: 'a dog', meta: { acc: true } })}\n`);
+  writeFileSync(path, [
+    { group: 'g', step: 1, completion: 'a dog', meta: { acc: true } },
+    { group: 'g', step: 1, completion: 'a cat', meta: { acc: false, x: 'xy' } },
+    { group: 'h', step: 2, completion: 'a dog', meta: { acc: 1 } },
+  ].map((r) => JSON.stringify(r)).join('\n') + '\n');
   const index = new RolloutIndex(path);
   await index.update();
-  // A tree parsed for the viewer, handed to the index: refused whole, even behind a text term.
-  for (const src of ['meta.acc == true', 'text ~ "dog" or meta.acc == true', 'not (step > 0 and meta.acc ~ "x")']) {
-    await assert.rejects(runQuery(index, parseQuery(src, META)), /"meta\.acc" is known only where whole records are read/, src);
+  // The index reads each body back for the meta terms (its one evaluator, as the viewer's).
+  for (const [src, want] of [['meta.acc == true', [0, 2]], ['text ~ "cat" or meta.acc == true', [0, 1, 2]], ['not (step > 0 and meta.x ~ "x")', [0, 2]]] as const) {
+    assert.deepEqual(Array.from((await runQuery(index, src)).rows), want, src);
+    assert.deepEqual(Array.from((await runQuery(index, parseQuery(src, META))).rows), want, `${src} (parsed by the caller)`);
   }
   await index.close();
 });
@@ -80,22 +86,25 @@ test('the index refuses meta.<key>, naming the column, before it reads anything'
 /** Record i's meta.v; `undefined`: the record has no `v` (its meta has only `other`). */
 const VALUES: unknown[] = [true, false, 1, 0, 0.75, 2, 'B', 'dog', 'a dog here', [1, 2], { a: 1 }, null, undefined, 'b'];
 
-async function valueSet(): Promise<RolloutSet> {
+function valuesFile(): string {
   const path = join(dir, 'values.jsonl');
   const lines = VALUES.map((v, i) => JSON.stringify({ group: `g${i}`, step: i, completion: `c${i}`, meta: v === undefined ? { other: 1 } : { v } }));
   writeFileSync(path, lines.join('\n') + '\n');
-  return RolloutSet.load([path], OPTS);
+  return path;
 }
 
-function matching(set: RolloutSet, text: string): number[] {
-  const n = set.applyFilter({ text, flags: [] });
-  assert.equal(set.filterProblem, null, `${text}: ${set.filterProblem?.message}`);
-  return set.rows(0, n).map((r) => Number(r.key.slice(1)));
+async function matching(view: RolloutView, text: string): Promise<number[]> {
+  const n = await view.applyFilter({ text, flags: [] });
+  assert.equal(view.filterProblem, null, `${text}: ${view.filterProblem?.message}`);
+  return (await view.rows(0, n)).map((r) => Number(r.key.slice(1)));
 }
 
 test('meta.<key> in the viewer: numbers, booleans as 0 and 1, strings by ==, != and ~; lists, dicts, null and absent match no comparison, not even !=', async () => {
-  const set = await valueSet();
-  assert.equal(set.completionCount, VALUES.length);
+  const path = valuesFile();
+  const view = await RolloutView.load([path], OPTS);
+  const index = new RolloutIndex(path);
+  await index.update();
+  assert.equal(view.completionCount, VALUES.length);
   // Indices into VALUES, by what each value is: true 0, false 1, 1 2, 0 3, 0.75 4, 2 5, strings 6-8 and 13, others 9-12.
   const cases: [string, number[]][] = [
     ['meta.v == true', [0, 2]],
@@ -117,16 +126,24 @@ test('meta.<key> in the viewer: numbers, booleans as 0 and 1, strings by ==, != 
     ['meta.v > 0 and step > 2', [4, 5]],
     ['meta.v ~ "dog" sort:step desc', [8, 7]],
   ];
-  for (const [text, want] of cases) assert.deepEqual(matching(set, text), want, text);
+  for (const [text, want] of cases) {
+    assert.deepEqual(await matching(view, text), want, text);
+    // One completion per group, row i in both: the CLI's scan answers the same (it has no sort).
+    const rows = Array.from((await runQuery(index, text.replace(/ sort:.*$/, ''))).rows);
+    assert.deepEqual(rows, [...want].sort((a, b) => a - b), `runQuery: ${text}`);
+  }
 
   // A key no record has is an error at the key's column; the list stays as it was.
-  const before = set.applyFilter({ text: 'meta.v == true', flags: [] });
-  assert.equal(set.applyFilter({ text: 'meta.acc == true', flags: [] }), before);
-  assert.deepEqual(set.filterProblem, { message: 'no meta key "acc" in these rollouts (logged: other, v) (column 6)', column: 6 });
-  assert.equal(set.filterKind, 'error');
+  const before = await view.applyFilter({ text: 'meta.v == true', flags: [] });
+  assert.equal(await view.applyFilter({ text: 'meta.acc == true', flags: [] }), before);
+  assert.deepEqual(view.filterProblem, { message: 'no meta key "acc" in these rollouts (logged: other, v) (column 6)', column: 6 });
+  assert.equal(view.filterKind, 'error');
+  assert.deepEqual((await view.rows(0, 100)).map((r) => r.key), ['g0', 'g2'], 'the previous list stays');
   // Text that starts like a meta term is read as an attempt at one, not as words.
   assert.equal(readFilterText('meta.v').kind, 'error');
   assert.equal(readFilterText('metadata of the run').kind, 'words');
+  await index.close();
+  await view.close();
 });
 
 test('meta keys are data: __proto__ and constructor are keys like any other, also on null-prototype objects', async () => {
@@ -136,23 +153,29 @@ test('meta keys are data: __proto__ and constructor are keys like any other, als
     '{"group":"g1","completion":"b","meta":{"constructor":1}}',
     '{"group":"g2","completion":"c","meta":{}}',
   ].join('\n') + '\n');
-  const set = await RolloutSet.load([path], OPTS);
-  assert.deepEqual(matching(set, 'meta.__proto__ == "B"'), [0]);
-  assert.deepEqual(matching(set, 'meta.__proto__ != "A"'), [0]);
-  assert.deepEqual(matching(set, 'meta.constructor == 1'), [1]);
-  assert.deepEqual(matching(set, 'meta.constructor != 2'), [1], 'an inherited constructor is no value');
-  set.applyFilter({ text: 'meta.toString ~ "function"', flags: [] });
-  assert.match(set.filterProblem?.message ?? '', /^no meta key "toString" in these rollouts \(logged: __proto__, constructor\)/);
+  const view = await RolloutView.load([path], OPTS);
+  assert.deepEqual(await matching(view, 'meta.__proto__ == "B"'), [0]);
+  assert.deepEqual(await matching(view, 'meta.__proto__ != "A"'), [0]);
+  assert.deepEqual(await matching(view, 'meta.constructor == 1'), [1]);
+  assert.deepEqual(await matching(view, 'meta.constructor != 2'), [1], 'an inherited constructor is no value');
+  await view.applyFilter({ text: 'meta.toString ~ "function"', flags: [] });
+  assert.match(view.filterProblem?.message ?? '', /^no meta key "toString" in these rollouts \(logged: __proto__, constructor\)/);
 
-  // An adapter builds meta with Object.create(null): the same keys, the same answers.
+  // An adapter builds meta with Object.create(null): the same keys, the same answers, both for
+  // the record as it arrives (the filter in force) and as it is read back (spilled: it has no offset).
+  await view.applyFilter({ text: 'meta.__proto__ == "B"', flags: [] });
   const meta = Object.create(null) as Record<string, unknown>;
   meta['__proto__'] = 'B';
   Reflect.set(meta, 'hasOwnProperty', true);
   const rec: RolloutRecord = { v: 1, group: 'g3', completion: 'd', meta };
-  set.append([{ record: rec, file: path, line: 4 }]);
-  set.settle();
-  assert.deepEqual(matching(set, 'meta.__proto__ == "B"'), [0, 3]);
-  assert.deepEqual(matching(set, 'meta.hasOwnProperty == true'), [3]);
+  view.append([{ record: rec, loc: { file: path, line: 4 } }]);
+  view.settle();
+  assert.deepEqual((await view.rows(0, 100)).map((r) => r.key), ['g0', 'g3'], 'the arriving record is tested as it comes');
+  assert.deepEqual(await matching(view, 'meta.__proto__ == "B"'), [0, 3]);
+  assert.deepEqual(await matching(view, 'meta.hasOwnProperty == true'), [3]);
+  const back = (await view.index.readRecord(3)).record;
+  assert.ok(back.meta && Object.hasOwn(back.meta, '__proto__') && back.meta['__proto__'] === 'B', 'read back, __proto__ is still an own key');
+  await view.close();
 });
 
 test('meta keys of many records: the error lists the first twelve, sorted, and says how many', () => {
