@@ -3,7 +3,7 @@
  * server is: its CPU is not charged to the judge being measured. Prints its base URL as one
  * line, then serves until stdin closes (the parent ends).
  */
-import { startFixedLatencyServer } from '../src/core/judge/bench';
+import { startFixedLatencyServer } from './judge';
 
 void startFixedLatencyServer(Number(process.argv[2] ?? 500)).then((server) => {
   process.stdout.write(`${server.url}\n`);

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { LineSplitter } from '../src/core/ingest/lines';
 import { RolloutIndex } from '../src/core/index/rolloutIndex';
 import { runQuery } from '../src/core/index/filter';
-import { benchJudgeThroughput, benchTable } from '../src/core/judge/bench';
+import { benchJudgeThroughput, benchTable } from './judge';
 import { generateBenchFile } from './generate';
 import { measureScroll, type FrameStats } from './webview';
 import { measureLive, measureViewerOpen, type LiveStats } from './live';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benchJudgeThroughput, benchTable } from '../../src/core/judge/bench';
+import { benchJudgeThroughput, benchTable } from '../../bench/judge';
 
 // A smoke run of the benchmark (not a timed test: the machine is shared): it measures through
 // the real client against its own loopback server and can never beat the ideal.

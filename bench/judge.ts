@@ -1,12 +1,12 @@
 /**
- * Judge throughput benchmark (DESIGN.md §9: ≥ 90% of concurrency ÷ latency). A server that
+ * Judge throughput benchmark (docs/judge.md: ≥ 90% of concurrency ÷ latency). A server that
  * answers every Chat Completions request after a fixed delay makes the ideal exact: with c
  * requests in flight, c ÷ latency per second. Whatever we lose below that is our overhead
  * (client, pool, parsing), which is what this measures.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LlmJudge, type PreparedItem } from './llm';
+import { LlmJudge, type PreparedItem } from '../src/core/judge/llm';
 
 export interface JudgeBenchOptions {
   /** Concurrency levels to measure. */
