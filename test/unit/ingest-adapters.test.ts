@@ -180,7 +180,7 @@ test('detection by name, folder contents and first bytes; explicit override; und
   // Override: read the verl-shaped file as verl explicitly, and a native file as native.
   const r = await readAll(native, { format: 'native' });
   assert.equal(r.recs.length, 1);
-  assert.deepEqual(r.recs[0]!.loc, { file: native, line: 2, offset: 9 });
+  assert.deepEqual(r.recs[0]!.loc, { file: native, line: 2, offset: 9, bytes: 34 });
   assert.equal(r.bad[0]!.line, 1);
 });
 
