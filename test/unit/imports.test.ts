@@ -33,6 +33,10 @@ test('webview/ imports only webview/, src/protocol and browser packages; what it
   expectNone(all.filter((v) => v.file.startsWith('webview/') || v.rule === 'webview-browser-only'));
 });
 
+test('the extension host (the rest of src/) imports src/ but not src/cli, test/, bench/ or webview/', () => {
+  expectNone(all.filter((v) => v.rule === 'host-imports'));
+});
+
 test('every module in src/ and webview/ is named by a string literal (no require of a computed path)', () => {
   expectNone(all.filter((v) => v.rule === 'literal-specifier'));
 });
@@ -57,6 +61,8 @@ test('the checker finds each kind of violation, with its line, and nothing in co
     put('src/protocol/p.ts', "import type { b } from '../core/b';\nimport { h } from '../host';\nexport const x = 1;\n");
     put('src/cli/main.ts', "import * as vscode from 'vscode';\nimport { x } from '../protocol/p';\n");
     put('src/host.ts', "import * as vscode from 'vscode';\nimport { b } from './core/b';\nexport const h = 1;\n");
+    put('src/panel.ts', "import { run } from '../bench/run';\nimport { main } from './cli/main';\n");
+    put('bench/run.ts', 'export const run = 1;\n');
     put('webview/main.ts', [
       "import { LitElement } from 'lit';",
       "import { x } from '../src/protocol/p';",
@@ -75,6 +81,8 @@ test('the checker finds each kind of violation, with its line, and nothing in co
       'src/core/a.ts:7 literal-specifier',
       'src/core/b.ts:1 webview-browser-only', // bundled: webview -> core/b, and webview -> protocol -> host -> core/b
       'src/host.ts:1 webview-browser-only', // bundled: webview -> protocol/p -> host
+      'src/panel.ts:1 host-imports',
+      'src/panel.ts:2 host-imports',
       'src/protocol/p.ts:2 protocol-imports',
       'webview/main.ts:3 webview-imports',
       'webview/main.ts:4 webview-browser-only',
