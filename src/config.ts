@@ -1,6 +1,7 @@
 /** One typed reader for the extension's settings, re-read when they change. */
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_SCORE_OPTIONS } from './core/rewards/scoreDefaults';
 import { JUDGE_POLICIES, type JudgePolicy } from './core/judge/cascade';
 import type { BoxFrameSetting } from './protocol/viewer';
 
@@ -23,9 +24,9 @@ export function readConfig(): StudioConfig {
   const positive = (n: number | undefined, d: number) => (typeof n === 'number' && n > 0 ? n : d);
   return {
     boxFrame: (FRAMES as readonly string[]).includes(frame) ? (frame as BoxFrameSetting) : 'auto',
-    minPixels: positive(c.get<number>('minPixels'), 3136),
-    maxPixels: positive(c.get<number>('maxPixels'), 3686400),
-    rewardVariant: c.get<string>('rewardVariant', 'grounding'),
+    minPixels: positive(c.get<number>('minPixels'), DEFAULT_SCORE_OPTIONS.minPixels),
+    maxPixels: positive(c.get<number>('maxPixels'), DEFAULT_SCORE_OPTIONS.maxPixels),
+    rewardVariant: c.get<string>('rewardVariant', DEFAULT_SCORE_OPTIONS.variant),
     boxMatching: matching === 'optimal' ? 'optimal' : 'seed',
     imageRoots: (c.get<string[]>('imageRoots') ?? []).map((r) => r.replace(/\$\{workspaceFolder\}/g, folder)),
   };

@@ -15,6 +15,7 @@ import { runQuery } from '../../core/index/filter';
 import { parseQuery, QueryError, type QueryNode } from '../../core/index/query';
 import { RolloutIndex } from '../../core/index/rolloutIndex';
 import { scoreIndex } from '../../core/index/score';
+import { DEFAULT_SCORE_OPTIONS } from '../../core/rewards/scoreDefaults';
 import { isVariantName, REWARD_VARIANTS, type VariantName } from '../../core/rewards/variants';
 import { recordToJSON } from '../../core/schema/record';
 import { querySource, type SourceMatch } from '../../core/view/sourceQuery';
@@ -105,7 +106,7 @@ export const command: Command = {
         return 2;
       }
       for (const b of index.badLines) io.err(`${file}:${b.line}: ${b.error}\n`);
-      if (node && mentionsMismatch(node)) await scoreIndex(index, { variant });
+      if (node && mentionsMismatch(node)) await scoreIndex(index, { ...DEFAULT_SCORE_OPTIONS, variant });
       let rows: Int32Array;
       try {
         rows = (await runQuery(index, node ?? '')).rows;

@@ -1,4 +1,5 @@
 /** `grpo-studio score <file>`: every completion's rewards and advantage, recomputed. */
+import { DEFAULT_SCORE_OPTIONS } from '../../core/rewards/scoreDefaults';
 import { resolve } from 'node:path';
 import { groupAdvantages, loggedMismatches, type LoggedValues } from '../../core/rewards/group';
 import { isVariantName, REWARD_VARIANTS, scoreRecord, type RecordScore, type ScoreOptions, type VariantName } from '../../core/rewards/variants';
@@ -24,7 +25,8 @@ in file order:
   boxes          {pred, gold, ious, matched}: boxes read, and the IoU each predicted box scored
 --variant: ${Object.values(REWARD_VARIANTS).map((v) => `\n  ${v.name.padEnd(11)} ${v.description}`).join('')}
 --matching: seed (default; same label, else best IoU) or optimal (one-to-one assignment).
---min-pixels/--max-pixels: smart_resize bounds for vlmr1 (default 3136 / 12845056).
+--min-pixels/--max-pixels: smart_resize bounds for vlmr1 (default ${DEFAULT_SCORE_OPTIONS.minPixels} / ${DEFAULT_SCORE_OPTIONS.maxPixels}, as in
+  the viewer; the processor's own maximum is 12845056).
 Bad lines go to stderr as <file>:<line>: <error>, source notes as <file>[:<line>]: note: <message>;
 exit 0 when the file was read, 2 for a missing or unreadable file or bad usage.
 ${SOURCE_HELP}
@@ -71,8 +73,8 @@ export const command: Command = {
         if (m !== 'seed' && m !== 'optimal') throw new UsageError(`--matching must be seed or optimal, got '${m}'`);
         opts.matching = m;
       }
-      opts.minPixels = positiveInt('min-pixels', a.options.get('min-pixels'));
-      opts.maxPixels = positiveInt('max-pixels', a.options.get('max-pixels'));
+      opts.minPixels = positiveInt('min-pixels', a.options.get('min-pixels')) ?? DEFAULT_SCORE_OPTIONS.minPixels;
+      opts.maxPixels = positiveInt('max-pixels', a.options.get('max-pixels')) ?? DEFAULT_SCORE_OPTIONS.maxPixels;
       if (opts.minPixels !== undefined && opts.maxPixels !== undefined && opts.minPixels > opts.maxPixels) {
         throw new UsageError('--min-pixels must not exceed --max-pixels');
       }

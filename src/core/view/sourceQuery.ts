@@ -5,7 +5,7 @@
  * CLI's `query` comes here for every source it does not scan itself (another format, a folder, a
  * query on the verdicts); a native v1 file is scanned by the index directly.
  */
-import { PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS } from '../boxes/resize';
+import { DEFAULT_SCORE_OPTIONS } from '../rewards/scoreDefaults';
 import { openSource, type OpenOptions } from '../ingest/source';
 import type { FormatName, LocatedRecord, SourceNote } from '../ingest/types';
 import { VerdictCache, cachePathFor } from '../judge/cache';
@@ -78,7 +78,7 @@ export async function querySource(path: string, text: string, opts: SourceQueryO
   // A query that does not parse fails before the source is read (the viewer would search the words).
   if (text.trim() !== '') parseQuery(text.trim(), { verdicts: true, meta: true });
   const source = await openSource(path, opts.source);
-  const view = new RolloutView({ variant: opts.variant ?? 'grounding', matching: 'seed', minPixels: PROCESSOR_MIN_PIXELS, maxPixels: PROCESSOR_MAX_PIXELS });
+  const view = new RolloutView({ ...DEFAULT_SCORE_OPTIONS, variant: opts.variant ?? DEFAULT_SCORE_OPTIONS.variant });
   view.readBack = source.format === 'native';
   try {
     let batch: LocatedRecord[] = [];
