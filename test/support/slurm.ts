@@ -12,7 +12,8 @@
  * docs/slurm.md for how the product falls back when a job is gone from both.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, openSync, randomFillSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
