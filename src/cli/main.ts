@@ -7,6 +7,7 @@ import type { CliIO, Command } from './io';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // Each entry loads its module lazily so one command's dependencies never slow another.
+  eval: async () => (await import('./commands/eval')).command,
   export: async () => (await import('./commands/export')).command,
   judge: async () => (await import('./commands/judge')).command,
   query: async () => (await import('./commands/query')).command,
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   metrics: async () => (await import('./commands/metrics')).command,
   ps: async () => (await import('./commands/ps')).command,
   replay: async () => (await import('./commands/replay')).command,
+  report: async () => (await import('./commands/report')).command,
   run: async () => (await import('./commands/run')).command,
   stop: async () => (await import('./commands/stop')).command,
 };
