@@ -13,7 +13,7 @@ import { parseRecordLine, recordToJSON } from '../../src/core/schema/record';
 import { scoreRecord } from '../../src/core/rewards/variants';
 import { loggedMismatches } from '../../src/core/rewards/group';
 import { RunOverview } from '../../src/core/overview/runOverview';
-import { RolloutSet } from '../../src/core/view/rolloutSet';
+import { RolloutView } from '../../src/core/view/rolloutView';
 import { buildGroupDetail, type ImageResolver } from '../../src/core/view/groupDetail';
 
 const ROOT = join(__dirname, '../..');
@@ -95,7 +95,7 @@ test('CLI stats / score / export of a real file keep the keys', () => {
 
 test('the viewer\'s reward table lists __proto__, constructor and toString with their logged values', async () => {
   const opts = { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 3686400 } as const;
-  const set = await RolloutSet.load([file], opts);
+  const set = await RolloutView.load([file], opts);
   const none: ImageResolver = async (p) => ({ path: p, src: null, width: null, height: null, tried: [] });
   const detail = await buildGroupDetail(set, 0, { ...opts, frame: 'auto' }, none);
   const first = detail.completions[0]!;

@@ -7,8 +7,30 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tokenizer } from '@huggingface/tokenizers';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { NliReply, NliRequest, NliWorkerData } from './nli';
+
+/** Platforms whose VSIX carries the ONNX runtime's binaries (scripts/package-targets.sh). */
+const LOCAL_TIER_TARGETS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64'] as const;
+
+/**
+ * The ONNX runtime, loaded when the tier is first asked for (not at import): the universal VSIX
+ * (and a platform onnxruntime-node has no binaries for, such as darwin-x64) leaves it out, and
+ * that must read as such rather than as a crash of the worker.
+ */
+function loadOnnxRuntime(): typeof Ort {
+  try {
+    return require('onnxruntime-node') as typeof Ort;
+  } catch (e) {
+    const here = `${process.platform}-${process.arch}`;
+    throw new Error(
+      `the local judge tier is not available in this build: its ONNX runtime (onnxruntime-node) for ${here} is not installed `
+      + `(the universal VSIX and platforms without onnxruntime binaries leave it out). Install the GRPO Studio VSIX for your platform `
+      + `(${LOCAL_TIER_TARGETS.join(', ')}), or use the rules or LLM tier (grpoStudio.judge.policy, grpo-studio judge --tier). `
+      + `Loading it said: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+}
 
 interface PairEncoding {
   ids: number[];
@@ -46,7 +68,14 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const data = workerData as NliWorkerData;
-  let session: ort.InferenceSession;
+  let ort: typeof Ort;
+  try {
+    ort = loadOnnxRuntime();
+  } catch (e) {
+    port.postMessage({ id: -1, ok: false, error: (e as Error).message } satisfies NliReply);
+    return;
+  }
+  let session: Ort.InferenceSession;
   let tok: Tokenizer;
   try {
     tok = loadTokenizer(data.dir);
@@ -79,7 +108,7 @@ async function main(): Promise<void> {
             types[r * seq + j] = BigInt(e.types[j]!);
           }
         });
-        const feeds: Record<string, ort.Tensor> = {
+        const feeds: Record<string, Ort.Tensor> = {
           input_ids: new ort.Tensor('int64', ids, [n, seq]),
           attention_mask: new ort.Tensor('int64', mask, [n, seq]),
         };
