@@ -1,6 +1,10 @@
-/** grpo-studio ps [--json]: the workspace's runs, newest first, with live status from /proc. */
-import { listRunIds, runDir } from '../../core/training/run-folder';
+/**
+ * grpo-studio ps [--json]: the workspace's runs, newest first, with live status from /proc; a
+ * Slurm run's from one squeue call for all of them (its state, why it waits, its nodes).
+ */
+import { FINISHED, listRunIds, readRun, runDir } from '../../core/training/run-folder';
 import { inspectRun } from '../../core/training/run-status';
+import { jobLine, refreshSlurmRuns } from '../../core/training/slurm-runs';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
 
 export interface PsRow {
@@ -13,6 +17,11 @@ export interface PsRow {
   endedAt: string | null;
   exitCode: number | null;
   signal: string | null;
+  /** Slurm runs: the job id and what Slurm said last. */
+  job: string | null;
+  slurmState: string | null;
+  reason: string | null;
+  nodes: string | null;
 }
 
 export const command: Command = {
@@ -23,14 +32,21 @@ export const command: Command = {
       return 0;
     }
     if (a.positionals.length) throw new UsageError('ps takes no arguments');
+    const ids = listRunIds(io.cwd);
+    const slurm = ids.map((id) => ({ dir: runDir(io.cwd, id), record: readRun(runDir(io.cwd, id)) })).filter((r) => r.record?.job && !FINISHED.includes(r.record.status));
+    if (slurm.length) {
+      const r = await refreshSlurmRuns(slurm.map((x) => ({ dir: x.dir, record: x.record! })), { env: io.env });
+      if (r.error) io.err(`grpo-studio: Slurm runs show their last known state: ${r.error}\n`);
+    }
     const rows: PsRow[] = [];
-    for (const id of listRunIds(io.cwd)) {
+    for (const id of ids) {
       const s = inspectRun(runDir(io.cwd, id));
       if (!s) continue;
       const r = s.record;
       rows.push({
         run: id, profile: r.profile, status: s.status, live: s.live, pid: r.pid ?? null,
         startedAt: r.startedAt ?? null, endedAt: r.endedAt ?? null, exitCode: r.exitCode ?? null, signal: r.signal ?? null,
+        job: r.job?.jobId ?? null, slurmState: r.job?.state ?? null, reason: r.job?.reason ?? null, nodes: r.job?.nodes ?? null,
       });
     }
     if (a.flags.has('json')) {
@@ -41,7 +57,8 @@ export const command: Command = {
       io.out('no runs in this workspace\n');
       return 0;
     }
-    const table = [['RUN', 'STATUS', 'PID', 'STARTED', 'EXIT'], ...rows.map((r) => [r.run, r.status, r.pid === null ? '-' : String(r.pid), r.startedAt?.replace('T', ' ').slice(0, 19) ?? '-', r.signal ?? (r.exitCode === null ? '-' : String(r.exitCode))])];
+    const where = (r: PsRow) => (r.job ? jobLine({ jobId: r.job, ...(r.slurmState ? { state: r.slurmState } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.nodes ? { nodes: r.nodes } : {}), script: '', submittedAt: '' }) : r.pid === null ? '-' : `pid ${r.pid}`);
+    const table = [['RUN', 'STATUS', 'WHERE', 'STARTED', 'EXIT'], ...rows.map((r) => [r.run, r.status, where(r), r.startedAt?.replace('T', ' ').slice(0, 19) ?? '-', r.signal ?? (r.exitCode === null ? '-' : String(r.exitCode))])];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table) io.out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
     return 0;

@@ -1,9 +1,12 @@
 /**
  * grpo-studio stop <run> [--timeout S]: SIGINT, SIGTERM, then SIGKILL to the whole process tree.
  * Exits 0 only when no process of the run is left; 1 with the survivors' pids otherwise.
+ * A Slurm run: `scancel --signal=INT --full` (the job's traps and checkpoint hooks run), then
+ * `scancel` after half the timeout; exits 0 once Slurm reports the job ended.
  */
-import { findRunId } from '../../core/training/run-folder';
+import { findRunId, readRun, runDir } from '../../core/training/run-folder';
 import { RunManager } from '../../core/training/run-manager';
+import { jobLine } from '../../core/training/slurm-runs';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
 
 export const command: Command = {
@@ -30,8 +33,15 @@ export const command: Command = {
         intGraceMs: ms * 0.5,
         termGraceMs: ms * 0.3,
         killWaitMs: Math.max(ms * 0.2, 1000),
-        onStage: (stage, alive) => io.err(`grpo-studio: ${stage} -> ${alive.length} process${alive.length === 1 ? '' : 'es'}\n`),
+        onStage: (stage, alive) =>
+          io.err(readRun(runDir(io.cwd, id))?.job ? `grpo-studio: ${stage === 'SIGINT' ? 'scancel --signal=INT --full' : 'scancel'}\n` : `grpo-studio: ${stage} -> ${alive.length} process${alive.length === 1 ? '' : 'es'}\n`),
       });
+      const job = readRun(runDir(io.cwd, id))?.job;
+      if (job) {
+        if (r.ok) io.out(`stopped ${id}: ${jobLine(job)}${job.state && r.stage === 'SIGINT' ? ' after SIGINT' : ''}\n`);
+        else io.err(`grpo-studio: ${id}: Slurm still reports ${jobLine(job)} after scancel\n`);
+        return r.ok ? 0 : 1;
+      }
       if (r.ok) {
         io.out(`stopped ${id}${r.stage === 'none' ? ' (nothing was running)' : ` (${r.stage}, ${r.seen.length} processes)`}\n`);
         return 0;

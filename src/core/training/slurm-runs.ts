@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LaunchPlan, RunProfile } from './profile';
-import { ensureDir, FINISHED, newRunId, readRun, runDir, writeJson, type RunRecord, type RunStatus } from './run-folder';
+import { ensureDir, FINISHED, newRunId, readRun, runDir, writeJson, type RunRecord, type RunStatus, type SlurmJobRecord } from './run-folder';
 import { cancel, FINAL_STATES, PENDING_STATES, queryAccounting, queryJobs, submit, type JobState, type SlurmEnv } from './slurm-cli';
 import { EXIT_FILE, renderScript, SCRIPT_FILE, type ScriptTask } from './slurm-script';
 import type { StopResult, StopStage } from './stop-tree';
@@ -68,6 +68,11 @@ export async function submitSlurm(o: SubmitOptions): Promise<string[] | undefine
     writeJson(join(t.dir, 'run.json'), { ...records[i], status: 'pending', job: { ...job, script: join(t.dir, SCRIPT_FILE), submittedAt, state: 'PENDING' } });
   });
   return tasks.map((t) => t.id);
+}
+
+/** "job 12 RUNNING on gpu[01-02]", "job 12 PENDING (Priority)", "job 12 TIMEOUT (TimeLimit)". */
+export function jobLine(j: SlurmJobRecord): string {
+  return `job ${j.jobId} ${j.state ?? '?'}${j.state === 'RUNNING' && j.nodes ? ` on ${j.nodes}` : j.reason ? ` (${j.reason})` : ''}`;
 }
 
 /** The run status a Slurm state means; a stop the user asked for reads as 'stopped'. */
