@@ -90,10 +90,10 @@ test('settle reports new groups, groups that grew, and reorders when a growing g
   const set = new RolloutView(OPTS);
   await set.applyFilter({ text: 'zero_variance', flags: [] });
   set.append([rec('a', 1), rec('a', 1), rec('b', 0)]);
-  assert.deepEqual(set.settle(), { added: 2, grew: [], reordered: false });
+  assert.deepEqual(set.settle(), { added: 2, grew: [], reordered: false, touched: [0, 1] });
   assert.deepEqual((await set.rows(0, 10)).map((r) => r.key), ['a']);
   set.append([rec('a', 0), rec('b', 0)]);
-  assert.deepEqual(set.settle(), { added: 0, grew: ['a', 'b'], reordered: true });
+  assert.deepEqual(set.settle(), { added: 0, grew: ['a', 'b'], reordered: true, touched: [0, 1] });
   assert.deepEqual((await set.rows(0, 10)).map((r) => r.key), ['b'], 'a has variance now; b joined');
   await set.close();
 });

@@ -66,7 +66,12 @@ export interface SettleResult {
   grew: string[];
   /** The filtered list changed in a way other than growing at its end. */
   reordered: boolean;
+  /** Ids of every group this settle scored (new and grown), ascending. */
+  touched: number[];
 }
+
+/** Told of every record as it is scored (on arrival, and again on a rescore): what a view over the same rows keeps beside the index (the Run Overview's box IoUs). */
+export type ScoredListener = (row: number, record: RolloutRecord, score: RecordScore) => void;
 
 /** Why the filter text could not be applied (the previous filter stays). */
 export interface FilterProblem {
@@ -104,6 +109,7 @@ export class RolloutView {
   /** The body terms (text, meta) of the query in force or being applied, per row, kept as records arrive. */
   private leaves = new Map<QueryNode, Column<Uint8Array>>();
   private filterRun: AbortController | null = null;
+  private readonly scoredListeners = new Set<ScoredListener>();
 
   constructor(private options: ScoreOptions) {}
 
@@ -118,6 +124,12 @@ export class RolloutView {
     }
     view.settle();
     return view;
+  }
+
+  /** Calls `fn` for every record scored from now on; returns the unsubscribe. */
+  onScored(fn: ScoredListener): () => void {
+    this.scoredListeners.add(fn);
+    return () => this.scoredListeners.delete(fn);
   }
 
   private get scoring(): RowScoreOptions {
@@ -142,7 +154,8 @@ export class RolloutView {
         col.reserve(row);
         col.data[row] = bodyTermMatches(node, record) ? 1 : 0;
       }
-      scoreRow(index, row, record, scoring);
+      const score = scoreRow(index, row, record, scoring);
+      for (const fn of this.scoredListeners) fn(row, record, score);
       if (this.verdictLookup) this.setVerdict(row, this.verdictLookup({ record, file: loc.file, line: loc.line }));
       this.dirty.add(index.group.data[row]!);
     });
@@ -188,7 +201,7 @@ export class RolloutView {
     }
     this.settledGroups = this.index.groups.count;
     if (this.reading.kind !== 'error' && this.reading.sort && touched.length) this.sortList();
-    return { added: this.index.groups.count - before, grew, reordered };
+    return { added: this.index.groups.count - before, grew, reordered, touched };
   }
 
   /**
@@ -259,7 +272,10 @@ export class RolloutView {
     const index = this.index;
     const scoring = this.scoring;
     index.clearScores();
-    await forEachRecord(index, index.count, (row, r) => void scoreRow(index, row, r.record, scoring));
+    await forEachRecord(index, index.count, (row, r) => {
+      const score = scoreRow(index, row, r.record, scoring);
+      for (const fn of this.scoredListeners) fn(row, r.record, score);
+    });
     this.resettleAll();
   }
 
