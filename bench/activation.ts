@@ -1,5 +1,5 @@
 /**
- * Extension activation (DESIGN.md §9: ≤ 50 ms, nothing heavy loaded before first use): the
+ * Extension activation (docs/benchmarks.md: ≤ 50 ms, nothing heavy loaded before first use): the
  * bundle evaluated and activate() run in fresh node processes against a stand-in `vscode`
  * whose APIs are no-ops (bench/activation-child.cjs), so the number is our own code's cost; the
  * median of `runs`, and the modules outside the bundle it loaded (there should be none).

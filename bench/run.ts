@@ -203,7 +203,7 @@ async function main(): Promise<void> {
       ? `failed: ${activation.error}`
       : `${f(activation.ms, 1)} ms (bundle ${f(activation.loadMs, 1)} + activate() ${f(activation.activateMs, 1)}; ${activation.production ? 'production' : 'development'} build; modules loaded beside the bundle: ${activation.required.length ? activation.required.join(', ') : 'none'})`;
   const table = [
-    `| measure | value | target (DESIGN.md §9) |`,
+    `| measure | value | target (docs/benchmarks.md) |`,
     `| --- | --- | --- |`,
     `| file | ${idx.count.toLocaleString()} completions, ${f(gen.bytes / 1e6)} MB${quick ? ' (--quick)' : ''}, in page cache | 1M ≈ 1–2 GB |`,
     `| index build (median of ${runs}) | ${f(ms.index)} ms, ${mbps(ms.index)} MB/s | |`,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs real VS Code for the UI tests: code-server 4.139.1 (VS Code 1.139) and the Node 24 it
 # needs, both from the npm registry, into .cache/ (gitignored). @vscode/test-electron cannot
-# download VS Code on these machines; code-server from npm can be had (DESIGN §8).
+# download VS Code on these machines; code-server from npm can be had (docs/architecture.md, "Tests").
 # Idempotent: does nothing when the installed code-server already answers --version.
 # Its stdout is exactly the path of the code-server launcher (callers take it with $(...));
 # everything else, npm's output included, goes to stderr.

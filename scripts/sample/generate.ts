@@ -147,7 +147,7 @@ export function generateSample(outDir: string): SampleSummary {
   return { file: join(outDir, SAMPLE_FILE), scenes, records, files };
 }
 
-/** The canonical field order of DESIGN.md §3, so the sample reads like a trainer's file. */
+/** The canonical field order of docs/rollout-schema.md, so the sample reads like a trainer's file. */
 function orderedJSON(rec: RolloutRecord): Record<string, unknown> {
   const keys = ['v', 'run', 'step', 'group', 'index', 'prompt', 'completion', 'solution', 'gt_boxes', 'box_frame', 'image_size', 'rewards', 'reward', 'advantage', 'meta'];
   const json = recordToJSON(rec);

@@ -1,5 +1,5 @@
 /**
- * Box coordinate frames (DESIGN.md §4): a model may write boxes in the original image's pixels,
+ * Box coordinate frames (docs/chains.md, "Frames"): a model may write boxes in the original image's pixels,
  * in the pixels of Qwen2.5-VL's resized input, in 0–1000 or in 0–1. Everything is drawn and
  * scored in the original image's pixels, so every box passes through `toImagePixels` first.
  */

@@ -1,5 +1,5 @@
 /**
- * The reasoning-chain parser: one completion in, a flat token list out (DESIGN.md §4).
+ * The reasoning-chain parser: one completion in, a flat token list out (docs/chains.md).
  *
  * Completions are hostile model output and files hold many thousands of them, so this is a
  * single left-to-right pass with one global regex that finds the next interesting construct;

@@ -7,7 +7,7 @@
 /** Where a token sits: inside <think>, inside <answer>, or outside both (a format violation when not blank). */
 export type ChainRegion = 'think' | 'answer' | 'outside';
 
-/** Which written syntax a box came from (DESIGN.md §4). */
+/** Which written syntax a box came from (docs/chains.md, "Box syntaxes"). */
 export type BoxSyntax =
   | 'seed'         // [x1,y1,x2,y2 label]
   | 'qwen25-json'  // {"bbox_2d":[...],"label":"..."} (also point_2d)

@@ -1,5 +1,5 @@
 /**
- * The alignment table (DESIGN.md §5): per run, per step and per checkpoint, accuracy (the seeds'
+ * The alignment table (docs/judge.md, "The alignment table"): per run, per step and per checkpoint, accuracy (the seeds'
  * accuracy reward), alignment % (100 − misaligned %), misalignment types, and agreement between
  * tiers, read from a run's records and its verdict cache. Verdicts carry no line numbers: each
  * record finds its own by recomputing the content key for every (tier, model, prompt) the cache

@@ -1,5 +1,5 @@
 /**
- * The LLM judge's prompt (DESIGN.md §5, in our own words) and a lenient reader of its reply:
+ * The LLM judge's prompt (docs/judge.md) and a lenient reader of its reply:
  * servers without structured output wrap JSON in fences, add prose, or answer "yes".
  */
 import { MISALIGNMENT_TYPES, promptHashOf, type MisalignmentType } from './verdict';

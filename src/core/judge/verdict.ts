@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Why the reasoning does not support the answer (DESIGN.md §5). */
+/** Why the reasoning does not support the answer (docs/judge.md, "Misalignment types"). */
 export type MisalignmentType = 'contradiction' | 'missing_detail' | 'irrelevant' | 'other';
 export const MISALIGNMENT_TYPES: readonly MisalignmentType[] = ['contradiction', 'missing_detail', 'irrelevant', 'other'];
 

@@ -1,5 +1,5 @@
 /**
- * The seed repositories' reward functions, reproduced on plain text (DESIGN.md §5). These use
+ * The seed repositories' reward functions, reproduced on plain text (docs/rewards.md). These use
  * the seeds' own regexes on purpose, not the general chain parser: a recomputed reward must
  * equal the logged one, quirks included. Python semantics are kept where JS differs: `\s` and
  * str.strip() use Python's whitespace set, and `.` without DOTALL excludes only "\n".

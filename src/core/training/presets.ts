@@ -22,7 +22,7 @@ const common = (o: PresetOptions, name: string, out: string): Pick<RunProfile, '
   ...(o.after ? { after: o.after } : {}),
 });
 
-/** The seed's VLM-R1 recipe (DESIGN §7): torchrun, one worker per GPU, LoRA, debug log of rollouts. */
+/** The seed's VLM-R1 recipe (docs/run-profiles.md): torchrun, one worker per GPU, LoRA, debug log of rollouts. */
 export function vlmR1GrpoPreset(o: PresetOptions = {}): RunProfile {
   return {
     ...common(o, 'vlm-r1-grpo', 'output/grpo'),
