@@ -66,5 +66,5 @@ export function parseDelimited(text: string, sep: ',' | '\t', file: string): { h
     header.forEach((h, k) => (cells[h] = r.fields[k]!));
     rows.push({ line: r.line, cells });
   }
-  return { header, rows, bad };
+  return { header, rows, bad: bad.sort((a, b) => a.line - b.line) };
 }
