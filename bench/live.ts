@@ -1,7 +1,7 @@
 /**
  * Live latency: a writer appends rollout lines to a file at a fixed rate (20 lines every 10 ms =
  * 2,000 completions/s, each write one `write(2)` that may end mid-group), the real core follows
- * it (`LiveRollouts`: follower + incremental RolloutSet + the viewer's coalescing), and node
+ * it (`LiveRollouts`: follower + incremental RolloutView + the viewer's coalescing), and node
  * answers the real viewer bundle in headless Chromium as the extension host does (status +
  * listChanged on each update, rows on request). In the page a MutationObserver on the toolbar's
  * completion count stamps the frame that shows each new count; a write's latency is the time
@@ -56,7 +56,7 @@ export async function measureLive(seconds = 5, linesPerWrite = 20, everyMs = 10)
   const status = (): Extract<HostMessage, { type: 'status' }> => ({
     type: 'status',
     source: { title: 'live.rollouts.jsonl', files: [file], format: live.format, stepsInferred: live.stepsInferred },
-    totalGroups: live.set.groups.length,
+    totalGroups: live.set.groupCount,
     totalCompletions: live.set.completionCount,
     badLines: live.set.badLines.slice(0, BAD_LINES_SENT),
     badLineCount: live.set.badLines.length,
@@ -72,11 +72,11 @@ export async function measureLive(seconds = 5, linesPerWrite = 20, everyMs = 10)
         settings: { boxFrame: 'auto', variant: 'grounding', matching: 'seed' },
         state: { selectedKey: null, filter: { text: '', flags: [], order: 'newest' }, scrollTop: 0, frame: null },
       });
-      live.set.applyFilter({ text: '', flags: [], order: 'newest' });
+      await live.set.applyFilter({ text: '', flags: [], order: 'newest' });
       return true;
     }
     if (m.type === 'requestRows') {
-      await s.send({ type: 'rows', requestId: m.requestId, start: m.start, total: live.set.filteredCount, rows: live.set.rows(m.start, Math.min(m.count, 500)) });
+      await s.send({ type: 'rows', requestId: m.requestId, start: m.start, total: live.set.filteredCount, rows: await live.set.rows(m.start, Math.min(m.count, 500)) });
       return true;
     }
     return true;
@@ -132,10 +132,12 @@ export async function measureLive(seconds = 5, linesPerWrite = 20, everyMs = 10)
   }
 }
 
-/**
- * Opening a file in the viewer's model (follower + RolloutSet: every record parsed and scored):
- * the time until 100 groups can be listed, and until the whole file is read.
- */
+/** What the process holds: the JS heap plus ArrayBuffers (the index's typed columns live outside the heap). */
+function heldBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
 /** A full garbage collection, for heap measurements (no --expose-gc needed). */
 function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
@@ -143,12 +145,15 @@ function collectGarbage(): void {
 }
 
 /**
- * The viewer's model opening `file`: when the first 100 groups are listed, when the whole file
- * is read and scored, and the heap it then holds per completion (records, groups, scores).
+ * The viewer's model opening `file` (follower + RolloutView: every record parsed, scored and
+ * dropped): when the first 100 groups are listed, when the whole file is read and scored, what
+ * the process then holds more per completion (JS heap + ArrayBuffers, after a full GC), and what
+ * the view counts as its own (`memoryBytes`: the index's typed columns and group table, the list;
+ * no records).
  */
-export async function measureViewerOpen(file: string): Promise<{ firstRowsMs: number; loadedMs: number; completions: number; heapBytesPerCompletion: number }> {
+export async function measureViewerOpen(file: string): Promise<{ firstRowsMs: number; loadedMs: number; completions: number; heapBytesPerCompletion: number; viewBytesPerCompletion: number }> {
   collectGarbage();
-  const heap0 = process.memoryUsage().heapUsed;
+  const heap0 = heldBytes();
   const t0 = performance.now();
   let first = 0;
   return new Promise((done, fail) => {
@@ -158,8 +163,9 @@ export async function measureViewerOpen(file: string): Promise<{ firstRowsMs: nu
       const loadedMs = performance.now() - t0;
       collectGarbage();
       const completions = live.set.completionCount;
-      const heapBytesPerCompletion = (process.memoryUsage().heapUsed - heap0) / Math.max(1, completions);
-      void live.close().then(() => done({ firstRowsMs: first, loadedMs, completions, heapBytesPerCompletion }));
+      const heapBytesPerCompletion = (heldBytes() - heap0) / Math.max(1, completions);
+      const viewBytesPerCompletion = live.set.memoryBytes() / Math.max(1, completions);
+      void live.close().then(() => done({ firstRowsMs: first, loadedMs, completions, heapBytesPerCompletion, viewBytesPerCompletion }));
     }, { intervalMs: LIVE_UPDATE_MS });
     live.start().catch(fail);
   });
