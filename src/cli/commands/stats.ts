@@ -1,8 +1,12 @@
 /** `grpo-studio stats <file>`: what a rollout file holds, and where its learning signal is missing. */
 import { resolve } from 'node:path';
 import { RunningStats } from '../../core/rewards/group';
-import { isVariantName, REWARD_VARIANTS, scoreRecord, type VariantName } from '../../core/rewards/variants';
-import { GroupKeys } from '../../core/rollouts/groups';
+import { isVariantName, REWARD_VARIANTS, type VariantName } from '../../core/rewards/variants';
+import { DEFAULT_SCORE_OPTIONS } from '../../core/rewards/scoreDefaults';
+import { GROUP_FLAG_BITS } from '../../core/index/score';
+import { RolloutView } from '../../core/view/rolloutView';
+import type { LocatedRecord } from '../../core/ingest/types';
+import type { BadLine } from '../../core/schema/record';
 import { SOURCE_HELP, SOURCE_OPTIONS, sourceOptions } from '../../core/ingest/options';
 import { openSource, type OpenOptions } from '../../core/ingest/source';
 import { followSteps } from '../../core/ingest/steps';
@@ -20,9 +24,11 @@ Summarises a v1 rollout file. --json prints exactly one JSON line with:
   rewards               {name: {mean, std}} over the LOGGED per-function rewards
   reward                {mean, std} over the LOGGED total ("reward", else the sum of "rewards"),
                         or null when nothing is logged
-  zero_variance_groups  groups whose totals RECOMPUTED under --variant are all equal (no learning
-                        signal; a group of one counts, its advantage is 0)
+  zero_variance_groups  groups of two or more whose totals are all equal (no learning signal): the
+                        LOGGED totals when every member logs one, else the RECOMPUTED ones under
+                        --variant (the viewer's zero_variance flag)
   format_failures       completions whose RECOMPUTED format reward is 0
+Rewards are kept as float32 (as the rollout index keeps them): means are exact to ~7 digits.
 std is the SAMPLE standard deviation (divides by N-1, like torch.std), 0 for fewer than two values.
 --variant: ${Object.keys(REWARD_VARIANTS).join(', ')} (default grounding).
 Bad lines and source notes also go to stderr, as <file>:<line>: <error> and
@@ -34,11 +40,6 @@ ${SOURCE_HELP}
                       the same fields per step plus "step" ("update": true for late records);
                       Ctrl-C summarises the open steps and exits 0. --poll: never use file events.
 `;
-
-interface GroupTally {
-  first: number;
-  equal: boolean;
-}
 
 export interface FileStats {
   completions: number;
@@ -85,54 +86,70 @@ export const command: Command = {
     }
     if (follow) return followStats(resolve(io.cwd, file), { ...source, polling: follow.poll }, variant, io);
 
-    const keys = new GroupKeys();
-    const groups = new Map<string, GroupTally>();
-    const perName = new Map<string, RunningStats>();
-    const total = new RunningStats();
-    let minStep = Infinity;
-    let maxStep = -Infinity;
-    let formatFailures = 0;
+    // The one model: the viewer's RolloutView (records scored as read, then dropped), so these
+    // counts are the viewer's (its groups, its zero_variance flag, its format failures).
+    const view = new RolloutView({ ...DEFAULT_SCORE_OPTIONS, variant });
     let summary;
     try {
-      summary = await (await openSource(resolve(io.cwd, file), source)).read((rec) => {
-        if (rec.step !== undefined) {
-          minStep = Math.min(minStep, rec.step);
-          maxStep = Math.max(maxStep, rec.step);
+      const src = await openSource(resolve(io.cwd, file), source);
+      view.readBack = src.format === 'native';
+      let batch: LocatedRecord[] = [];
+      summary = await src.read((record, loc) => {
+        batch.push({ record, loc });
+        if (batch.length >= 4096) {
+          view.append(batch);
+          batch = [];
         }
-        for (const [k, v] of Object.entries(rec.rewards ?? {})) {
-          let s = perName.get(k);
-          if (!s) perName.set(k, (s = new RunningStats()));
-          s.add(v);
-        }
-        const logged = rec.reward ?? (rec.rewards ? Object.values(rec.rewards).reduce((a, b) => a + b, 0) : undefined);
-        if (logged !== undefined) total.add(logged);
-        const score = scoreRecord(rec, variant);
-        if (score.rewards.format === 0) formatFailures++;
-        const key = keys.keyOf(rec);
-        const g = groups.get(key);
-        if (!g) groups.set(key, { first: score.reward, equal: true });
-        else if (score.reward !== g.first) g.equal = false;
       });
+      view.append(batch);
+      view.settle();
     } catch (e) {
+      await view.close();
       io.err(`grpo-studio stats: cannot read ${file}: ${oneLine(e)}\n`);
       return 2;
     }
-
+    const stats = fileStats(view, summary.badLines);
+    await view.close();
     reportSource(io, file, resolve(io.cwd, file), summary);
-    const stats: FileStats = {
-      completions: summary.completions,
-      groups: groups.size,
-      steps: minStep <= maxStep ? [minStep, maxStep] : null,
-      bad_lines: summary.badLines.map((b) => ({ line: b.line, error: b.error })),
-      rewards: Object.fromEntries([...perName].map(([k, s]) => [k, { mean: s.mean, std: s.std }])),
-      reward: total.n ? { mean: total.mean, std: total.std } : null,
-      zero_variance_groups: [...groups.values()].filter((g) => g.equal).length,
-      format_failures: formatFailures,
-    };
     io.out(json ? JSON.stringify(stats) + '\n' : table(file, variant, stats));
     return 0;
   },
 };
+
+/** The summary from the model's columns (float32, as the index keeps them). */
+function fileStats(view: RolloutView, badLines: readonly BadLine[]): FileStats {
+  const index = view.index;
+  const live: number[] = [];
+  for (let r = 0; r < index.count; r++) if (index.group.data[r]! >= 0) live.push(r);
+  let minStep = Infinity;
+  let maxStep = -Infinity;
+  for (const r of live) {
+    const st = index.step.data[r]!;
+    if (st < 0) continue;
+    minStep = Math.min(minStep, st);
+    maxStep = Math.max(maxStep, st);
+  }
+  const spread = (data: ArrayLike<number>): { mean: number; std: number } | null => {
+    const s = new RunningStats();
+    for (const r of live) if (!Number.isNaN(data[r]!)) s.add(data[r]!);
+    return s.n ? { mean: s.mean, std: s.std } : null;
+  };
+  const rewards: FileStats['rewards'] = Object.create(null);
+  for (const name of index.rewardNames) rewards[name] = spread(index.rewards.get(name)!.data)!;
+  const format = index.scored.get('format')?.data;
+  let zero = 0;
+  for (let g = 0; g < index.groups.count; g++) if (index.groups.size.data[g]! > 0 && index.groups.flags.data[g]! & GROUP_FLAG_BITS.zero_variance) zero++;
+  return {
+    completions: view.completionCount,
+    groups: view.groupCount,
+    steps: minStep <= maxStep ? [minStep, maxStep] : null,
+    bad_lines: badLines.map((b) => ({ line: b.line, error: b.error })),
+    rewards,
+    reward: spread(index.total.data),
+    zero_variance_groups: zero,
+    format_failures: format ? live.filter((r) => format[r] === 0).length : 0,
+  };
+}
 
 function table(file: string, variant: VariantName, s: FileStats): string {
   const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(4));
