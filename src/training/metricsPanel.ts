@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { isRunsWebviewMessage, type RunsHostMessage, type RunsWebviewMessage } from '../protocol/runs';
 import { runView, type TrainingHost } from './host';
+import { SlurmGpuWatch } from './slurmGpuWatch';
 import { loadPanel } from '../webviewPanel';
 import { log } from '../log';
 
@@ -16,6 +17,8 @@ export class RunMetricsPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private run: string | undefined;
   private ready = false;
+  /** A Slurm run's GPUs are on its nodes: asked through srun, not this machine's nvidia-smi. */
+  private slurmGpus: SlurmGpuWatch | undefined;
   private readonly panelDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -35,7 +38,10 @@ export class RunMetricsPanel implements vscode.Disposable {
         if (e.run === this.run) this.post({ type: 'metrics', run: e.run, points: e.points });
       }),
       host.onRunChanged((info) => {
-        if (info && info.id === this.run) this.post({ type: 'status', run: runView(info) });
+        if (info && info.id === this.run) {
+          this.post({ type: 'status', run: runView(info) });
+          if (info.record.job && this.slurmGpus?.run === info.id) this.slurmGpus.kick();
+        }
         // An open panel follows a newly started run unless its own run is still going.
         if (info?.live && this.panel && info.id !== this.run && !(this.run && this.host.get(this.run)?.live)) {
           this.run = info.id;
@@ -46,8 +52,8 @@ export class RunMetricsPanel implements vscode.Disposable {
         const info = e.run === this.run ? this.host.get(e.run) : undefined;
         if (info) this.post({ type: 'status', run: runView(info) });
       }),
-      host.gpus.onSample((sample) => this.post({ type: 'gpus', sample })),
-      host.gpus.onOff((message) => this.post({ type: 'gpusOff', message })),
+      host.gpus.onSample((sample) => !this.slurmGpus && this.post({ type: 'gpus', sample })),
+      host.gpus.onOff((message) => !this.slurmGpus && this.post({ type: 'gpusOff', message })),
     );
   }
 
@@ -90,6 +96,8 @@ export class RunMetricsPanel implements vscode.Disposable {
       panel.onDidDispose(() => {
         this.panel = undefined;
         this.ready = false;
+        this.slurmGpus?.dispose();
+        this.slurmGpus = undefined;
         for (const d of this.panelDisposables.splice(0)) d.dispose();
       }),
     );
@@ -110,12 +118,21 @@ export class RunMetricsPanel implements vscode.Disposable {
   private sendAll(): void {
     const info = this.run ? this.host.get(this.run) : undefined;
     if (this.panel) this.panel.title = info ? `Run Metrics: ${info.record.profile}` : 'Run Metrics';
-    const off = this.host.gpus.offMessage;
+    if (this.slurmGpus && this.slurmGpus.run !== info?.id) {
+      this.slurmGpus.dispose();
+      this.slurmGpus = undefined;
+    }
+    if (info?.record.slurm && this.panel && !this.slurmGpus) {
+      const id = info.id;
+      this.slurmGpus = new SlurmGpuWatch(id, () => this.host.get(id), (sample) => this.post({ type: 'gpus', sample }), (message) => this.post({ type: 'gpusOff', message }));
+    }
+    const gpus = this.slurmGpus ?? this.host.gpus;
+    const off = this.slurmGpus ? this.slurmGpus.message : this.host.gpus.offMessage;
     this.post({
       type: 'show',
       run: info ? runView(info) : null,
       metrics: info ? this.host.metricsOf(info.id) : [],
-      gpuHistory: this.host.gpus.history,
+      gpuHistory: gpus.history,
       ...(off ? { gpusOff: off } : {}),
     });
   }

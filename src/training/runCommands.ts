@@ -11,6 +11,7 @@ import { suggestFreeGpus } from '../core/training/gpus';
 import { formatProblem, ProfileError, type RunProfile } from '../core/training/profile';
 import { allPresets } from '../core/training/presets';
 import type { RunInfo } from '../core/training/run-manager';
+import { jobLine } from '../core/training/slurm-runs';
 import type { TrainingHost } from './host';
 import { scriptProfile } from './launchScript';
 import { addProfile } from './profileFile';
@@ -113,6 +114,7 @@ export function runCommands(d: RunCommandDeps): Record<string, (arg?: unknown) =
       }
     }
     if (!profile) return;
+    if (profile.target === 'slurm') return submitSlurm(profile, profiles);
     const gpus = await pickGpus(profile);
     if (!gpus) return;
     try {
@@ -127,12 +129,49 @@ export function runCommands(d: RunCommandDeps): Record<string, (arg?: unknown) =
     }
   };
 
+  /** A Slurm profile: the sbatch script is shown, and sent only when the user says Submit. */
+  const submitSlurm = async (profile: RunProfile, profiles: RunProfile[]) => {
+    const m = host.runs();
+    if (!m) return;
+    try {
+      const infos = await m.launchAll(profile, {
+        profiles,
+        confirmScript: async (_script, file) => {
+          await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true, preserveFocus: false });
+          const tasks = profile.sweep ? ` as an array job of ${profile.sweep.length} tasks` : '';
+          const pick = await vscode.window.showInformationMessage(`Submit "${profile.name}" to Slurm${tasks}? The script is open in the editor (${file}).`, 'Submit', 'Cancel');
+          return pick === 'Submit';
+        },
+      });
+      const first = infos[0]!;
+      host.focus(first.id);
+      d.showOutput(first, true);
+      d.revealRun(first.id);
+      vscode.window.setStatusBarMessage(`$(rocket) Submitted ${profile.name}: Slurm job ${first.record.job?.arrayJobId ?? first.record.job?.jobId}`, 5000);
+    } catch (e) {
+      if ((e as { cancelled?: boolean }).cancelled) {
+        vscode.window.setStatusBarMessage(`Not submitted: ${profile.name}`, 5000);
+        return;
+      }
+      logError('submit', e);
+      void vscode.window.showErrorMessage(`Could not submit "${profile.name}" to Slurm: ${message(e)}`);
+    }
+  };
+
   const stop = async (arg?: unknown) => {
     if (!requireTrust('stop training runs')) return;
     const r = await runFrom(arg as Arg, (x) => x.live, 'stop');
     const m = host.runs();
     if (!r || !m) return;
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Stopping run ${r.record.profile}…` }, () => m.stop(r.id));
+    const slurm = r.record.job !== undefined;
+    const title = slurm ? `Stopping run ${r.record.profile}: scancel --signal=INT, then scancel…` : `Stopping run ${r.record.profile}…`;
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => m.stop(r.id));
+    const job = host.get(r.id)?.record.job;
+    if (slurm && job) {
+      if (result.ok) void vscode.window.showInformationMessage(`Run ${r.id} stopped: Slurm ${jobLine(job)}.`);
+      else void vscode.window.showErrorMessage(`Run ${r.id} did not stop: Slurm still reports ${jobLine(job)}.`);
+      return;
+    }
     if (result.ok) void vscode.window.showInformationMessage(`Run ${r.id} stopped: no process of it is left.`);
     else void vscode.window.showErrorMessage(`Run ${r.id} did not stop: ${result.survivors.length} process(es) still alive (pids ${result.survivors.join(', ')}).`);
   };

@@ -38,7 +38,8 @@ export class RunStatusBar implements vscode.Disposable {
       return;
     }
     const icon = r.live ? '$(sync~spin)' : r.status === 'failed' ? '$(error)' : '$(debug-stop)';
-    const progress = r.progress ? progressText(r.progress) : r.status;
+    const job = r.record.job;
+    const progress = r.progress ? progressText(r.progress) : job?.state ? `${job.state}${job.reason && job.state === 'PENDING' ? ` (${job.reason})` : ''}` : r.status;
     this.item.text = `${icon} ${r.record.profile}: ${progress}`;
     this.item.tooltip = `GRPO Studio run ${r.id} (${r.status}). Click to show its output.`;
     this.item.command = { command: 'grpoStudio.showRunOutput', title: 'Show Run Output', arguments: [r.id] };

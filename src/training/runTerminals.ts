@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import type { RunInfo } from '../core/training/run-manager';
+import { jobLine } from '../core/training/slurm-runs';
 import type { Stream } from '../core/training/run-watch';
 import type { TrainingHost } from './host';
 import { findSourceLinks, resolveSource, terminalText } from './outputText';
@@ -55,6 +56,7 @@ class RunPty implements vscode.Pseudoterminal {
   private readonly readers: Record<Stream, StreamReader>;
   private opened = false;
   private endedShown = false;
+  private lastJob = '';
 
   constructor(
     readonly run: RunInfo,
@@ -67,7 +69,8 @@ class RunPty implements vscode.Pseudoterminal {
   open(): void {
     this.opened = true;
     const r = this.run.record;
-    this.writeEmitter.fire(terminalText(`\x1b[2m${r.profile} · run ${this.run.id}\n$ ${r.argv.join(' ')}\n\x1b[0m`));
+    const how = r.job ? `$ sbatch ${r.job.script}\n  (runs: ${r.argv.join(' ')})` : `$ ${r.argv.join(' ')}`;
+    this.writeEmitter.fire(terminalText(`\x1b[2m${r.profile} · run ${this.run.id}\n${how}\n\x1b[0m`));
     for (const s of ['stdout', 'stderr'] as const) {
       if (this.readers[s].skipped) this.writeEmitter.fire(terminalText(`\x1b[2m… earlier ${s} in ${this.readers[s].file}\x1b[0m\n`));
     }
@@ -82,6 +85,12 @@ class RunPty implements vscode.Pseudoterminal {
       if (text) this.writeEmitter.fire(terminalText(text));
     }
     const now = info ?? this.run;
+    // A Slurm run's state changes (queued, why, on which nodes) are part of its story.
+    const job = now.record.job ? jobLine(now.record.job) : '';
+    if (job && job !== this.lastJob) {
+      this.lastJob = job;
+      this.writeEmitter.fire(terminalText(`\x1b[2m[Slurm ${job}]\x1b[0m\n`));
+    }
     if (!now.live && !this.endedShown) {
       this.endedShown = true;
       const rec = now.record;

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { RunProfile } from '../core/training/profile';
 import type { RunInfo } from '../core/training/run-manager';
+import { jobLine } from '../core/training/slurm-runs';
 import type { TrainingHost } from './host';
 import { progressText } from './progressText';
 
@@ -109,7 +110,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
         item.id = `profile:${p.name}`;
         item.iconPath = new vscode.ThemeIcon('rocket');
         item.contextValue = 'profile';
-        const bits = [p.gpus ? `GPUs ${p.gpus.join(',')}` : '', p.after ? `after ${p.after}` : ''].filter(Boolean);
+        const s = p.target === 'slurm' ? p.slurm : undefined;
+        const slurm = p.target === 'slurm' ? ['Slurm', s?.partition, s?.nodes && s.nodes > 1 ? `${s.nodes} nodes` : '', s?.gpusPerNode ? `${s.gpusPerNode} GPUs/node` : '', p.sweep ? `sweep ×${p.sweep.length}` : ''].filter(Boolean).join(' ') : '';
+        const bits = [slurm, p.gpus ? `GPUs ${p.gpus.join(',')}` : '', p.after ? `after ${p.after}` : ''].filter(Boolean);
         item.description = bits.join(' · ') || p.description;
         const argv = typeof p.command === 'string' ? p.command : p.command.join(' ');
         item.tooltip = new vscode.MarkdownString().appendText(`${p.description ?? p.name}\n\n`).appendCodeblock(argv, 'shell');
@@ -127,13 +130,21 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     if (!r) return item;
     const [icon, colour] = ICONS[r.status];
     item.iconPath = new vscode.ThemeIcon(icon, colour ? new vscode.ThemeColor(colour) : undefined);
-    const status = r.status === 'failed' && r.record.exitCode !== undefined && r.record.exitCode !== null ? `failed (exit ${r.record.exitCode})` : r.status;
+    const job = r.record.job;
+    const failed = r.status === 'failed' && r.record.exitCode !== undefined && r.record.exitCode !== null;
+    // A Slurm run says what Slurm says: "PENDING (Priority)", "RUNNING on gpu[01-02]", "TIMEOUT (TimeLimit)", "FAILED exit 3".
+    const slurmState = job?.state ? `${job.state}${job.state === 'RUNNING' && job.nodes ? ` on ${job.nodes}` : job.reason && job.state !== 'FAILED' && job.state !== 'COMPLETED' ? ` (${job.reason})` : ''}` : '';
+    const status = job?.state ? `${slurmState}${failed && job.state === 'FAILED' ? ` exit ${r.record.exitCode}` : ''}${r.status === 'stopped' && job.state !== 'CANCELLED' ? ' · stopped' : ''}` : failed ? `failed (exit ${r.record.exitCode})` : r.status;
     const progress = !r.progress ? '' : r.live ? progressText(r.progress, { rate: false }) : `${r.progress.step}/${r.progress.total}`;
-    item.description = [status, progress, shortTime(r.record.createdAt)].filter(Boolean).join(' · ');
+    const task = r.record.sweep && r.record.sweep.count > 1 ? `sweep=${r.record.sweep.value}` : '';
+    item.description = [task, status, progress, shortTime(r.record.createdAt)].filter(Boolean).join(' · ');
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown(`**${escapeMd(r.record.profile)}** — ${r.status}\n\n`);
     tip.appendText(`run ${r.id}\n`);
     if (r.record.pid !== undefined) tip.appendText(`pid ${r.record.pid}\n`);
+    if (job) tip.appendText(`Slurm ${jobLine(job)}${job.nodes && job.state !== 'RUNNING' ? `, nodes ${job.nodes}` : ''}\nscript ${job.script}\n`);
+    if (r.record.sweep) tip.appendText(`sweep value ${r.record.sweep.value} (task ${r.record.sweep.index} of ${r.record.sweep.count})\n`);
+    if (r.watchError) tip.appendText(`state may be stale: ${r.watchError}\n`);
     if (r.record.gpus) tip.appendText(`GPUs ${r.record.gpus.join(',')}\n`);
     if (r.progress) tip.appendText(`${progressText(r.progress)}\n`);
     if (r.record.signal) tip.appendText(`ended by ${r.record.signal}\n`);
@@ -142,6 +153,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     item.tooltip = tip;
     const tags = ['run', r.live ? 'live' : 'finished'];
     if (r.record.rollouts) tags.push('rollouts');
+    if (r.record.slurm) tags.push('slurm');
     if (!r.live && r.record.outputDir) tags.push('resumable');
     item.contextValue = tags.join(' ');
     item.command = { command: 'grpoStudio.showRunOutput', title: 'Show Run Output', arguments: [id] };

@@ -11,6 +11,8 @@ import { slurmExec, type SlurmEnv } from './slurm-cli';
 export interface NodeGpus {
   /** Task number of the srun step (one per node, in allocation order). */
   task: number;
+  /** The node's name (from `scontrol show hostnames`), else "task N". */
+  node: string;
   gpus: GpuStatus[];
 }
 
@@ -38,7 +40,10 @@ export async function jobGpus(rec: RunRecord, o: SlurmEnv & { nvidiaSmi?: string
     const t = Number(m[1]);
     byTask.set(t, [...(byTask.get(t) ?? []), m[2]!]);
   }
-  const perNode = [...byTask].sort((a, b) => a[0] - b[0]).map(([task, lines]) => ({ task, gpus: parseGpuCsv(lines.join('\n')) }));
+  // Block distribution, one task per node: task i runs on the i-th host of the allocation.
+  const hosts = await slurmExec('scontrol', ['show', 'hostnames', job.nodes], o);
+  const names = hosts.ok ? hosts.stdout.split('\n').filter(Boolean) : [];
+  const perNode = [...byTask].sort((a, b) => a[0] - b[0]).map(([task, lines]) => ({ task, node: names[task] ?? `task ${task}`, gpus: parseGpuCsv(lines.join('\n')) }));
   if (!perNode.some((n) => n.gpus.length)) return { ok: false, message: `nvidia-smi on ${job.nodes} listed no GPUs (the job asked for ${rec.slurm?.gpusPerNode ?? 0} per node)` };
   return { ok: true, job: id, nodes: job.nodes, perNode };
 }
