@@ -130,6 +130,7 @@ export class ViewerConnection implements vscode.Disposable {
       if (!this.live.loaded) return;
       clearInterval(check);
       const set = this.set;
+      set.trim();
       log().info(`opened ${this.target} (${this.live.format ?? 'format unknown'}): ${set.completionCount} completions, ${set.groupCount} groups, ${set.badLines.length} bad lines, ${this.live.notes.length} notes in ${Date.now() - started} ms; following`);
     }, 200);
     this.disposables.push({ dispose: () => clearInterval(check) });

@@ -168,8 +168,11 @@ test('400 random queries agree with a brute-force scan of the fully parsed recor
   const mismatch: boolean[] = new Array(rows.length).fill(false);
   for (const [key, members] of byGroup) {
     const totals = members.map((i) => Math.fround(rows[i]!.total));
-    if (members.length > 1 && totals.every((x) => !Number.isNaN(x) && x === totals[0])) zeroVariance.add(key);
     const scores = members.map((i) => scoreRecord(rows[i]!.record, 'grounding'));
+    // The group flag: logged totals when every member logs one, else the recomputed ones.
+    const allLogged = totals.every((x) => !Number.isNaN(x));
+    const judged = allLogged ? totals : scores.map((s) => s.reward);
+    if (members.length > 1 && judged.every((x) => x === judged[0])) zeroVariance.add(key);
     const adv = groupAdvantages(scores.map((s) => s.reward));
     members.forEach((i, k) => {
       mismatch[i] = loggedMismatches(rows[i]!.record, { rewards: scores[k]!.rewards, reward: scores[k]!.reward, advantage: adv.advantages[k] }).length > 0;

@@ -63,8 +63,8 @@ test('meta.<key> parses where the caller reads bodies (viewer, CLI, runQuery): n
 });
 
 test('meta.<key> is refused, naming the column, by a parse that does not ask for it; runQuery over a scanned file answers it', async () => {
-  errorAt(() => parseQuery('meta.acc == true'), /^"meta\.acc" is known only where whole records are read/, 1);
-  errorAt(() => parseQuery('step > 1 and meta."eval/acc" > 0'), /"meta\.eval\/acc" is known only/, 14);
+  errorAt(() => parseQuery('meta.acc == true'), /^"meta\.acc" is read from the records themselves/, 1);
+  errorAt(() => parseQuery('step > 1 and meta."eval/acc" > 0'), /"meta\.eval\/acc" is read from the records/, 14);
   assert.doesNotMatch(String((() => { try { parseQuery('metaa == 1'); } catch (e) { return e; } })()), /meta\.<key>/, 'the column is not offered');
 
   const path = join(dir, 'index.jsonl');

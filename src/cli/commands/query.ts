@@ -106,7 +106,7 @@ export const command: Command = {
         return 2;
       }
       for (const b of index.badLines) io.err(`${file}:${b.line}: ${b.error}\n`);
-      if (node && mentionsMismatch(node)) await scoreIndex(index, { ...DEFAULT_SCORE_OPTIONS, variant });
+      if (node && mentionsScores(node)) await scoreIndex(index, { ...DEFAULT_SCORE_OPTIONS, variant });
       let rows: Int32Array;
       try {
         rows = (await runQuery(index, node ?? '')).rows;
@@ -187,10 +187,11 @@ async function queryRecords(
   return r.matches.length > 0 ? 0 : 1;
 }
 
-function mentionsMismatch(node: QueryNode): boolean {
-  if (node.kind === 'and' || node.kind === 'or') return mentionsMismatch(node.left) || mentionsMismatch(node.right);
-  if (node.kind === 'not') return mentionsMismatch(node.arg);
-  return node.kind === 'flag' && node.flag === 'mismatch';
+/** `mismatch` and `zero_variance` (where totals are not all logged) need the recomputed scores. */
+function mentionsScores(node: QueryNode): boolean {
+  if (node.kind === 'and' || node.kind === 'or') return mentionsScores(node.left) || mentionsScores(node.right);
+  if (node.kind === 'not') return mentionsScores(node.arg);
+  return node.kind === 'flag' && (node.flag === 'mismatch' || node.flag === 'zero_variance');
 }
 
 /** Matches in batches of lines, so a million of them are not one string. */

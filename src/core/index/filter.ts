@@ -12,6 +12,7 @@ import { metaNotIndexed, parseQuery, QueryError, verdictsNotLoaded, type Numeric
 import { VERDICT_CODE, VERDICT_TYPE_CODE, type RolloutIndex } from './rolloutIndex';
 import { searchRows } from './search';
 import { forEachRecord } from './bodyScan';
+import { GROUP_FLAG_BITS } from './score';
 import { metaMatches, metaValue } from './recordTerms';
 
 export interface QueryOptions {
@@ -136,10 +137,8 @@ export function evaluateRows(index: RolloutIndex, node: QueryNode, rows: Int32Ar
       const want = node.want ? 1 : 0;
       if (node.flag === 'zero_variance') {
         const col = index.group.data;
-        for (let k = 0; k < m; k++) {
-          const g = col[at(k)]!;
-          out[k] = (g >= 0 && index.groups.zeroVariance(g) ? 1 : 0) === want ? 1 : 0;
-        }
+        const f = index.flags.data;
+        for (let k = 0; k < m; k++) out[k] = (zeroVarianceAt(index, at(k), col[at(k)]!, f) ? 1 : 0) === want ? 1 : 0;
       } else {
         const bit = node.flag === 'format_ok' ? FLAG.formatOk : FLAG.mismatch;
         const f = index.flags.data;
@@ -169,6 +168,17 @@ export function evaluateRows(index: RolloutIndex, node: QueryNode, rows: Int32Ar
       return out;
     }
   }
+}
+
+/**
+ * The group's zero-variance flag (score.ts `settleGroup`: ≥ 2 members whose totals are equal, the
+ * logged totals when every member logs one, else the recomputed ones). A row not scored (a
+ * scanned file, no rescore asked for) knows only the logged totals.
+ */
+function zeroVarianceAt(index: RolloutIndex, row: number, g: number, flags: Uint8Array): boolean {
+  if (g < 0) return false;
+  if (flags[row]! & FLAG.scored) return (index.groups.flags.data[g]! & GROUP_FLAG_BITS.zero_variance) !== 0;
+  return index.groups.zeroVariance(g);
 }
 
 /** The typed column behind a numeric name, and whether -1 there means "absent". */

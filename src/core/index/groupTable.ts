@@ -88,6 +88,12 @@ export class GroupTable {
     return this.last.data[g]! - this.first.data[g]! + 1 === this.size.data[g];
   }
 
+  /** Drops spare room beyond the groups plus `headroom` of them. */
+  trim(headroom: number): void {
+    const keep = this.count + Math.ceil(this.count * headroom);
+    for (const c of this.columns()) if (c.data.length > keep) c.fit(keep);
+  }
+
   fit(): void {
     for (const c of this.columns()) c.fit(this.count);
   }

@@ -3,7 +3,7 @@
  * `zero_variance or not format_ok`, `text ~ "motorcyclist"`, `completion ~ /left of/i`.
  * Parsed once into a tree; errors name the 1-based column where the problem starts.
  * `meta.<key>` (per-completion facts, docs/query.md) parses only for callers that hold whole
- * records (the viewer): the index keeps no meta columns and refuses it.
+ * records read back (runQuery, the viewer): the index keeps no meta columns.
  */
 
 export type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -44,7 +44,7 @@ export function verdictsNotLoaded(field: string, at: number): QueryError {
 
 /** A `meta.<key>` term where only the index answers (the CLI over a native file, `runQuery`). */
 export function metaNotIndexed(key: string, at: number): QueryError {
-  return new QueryError(`"meta.${key}" is known only where whole records are read (the viewer): the index keeps no meta columns`, at);
+  return new QueryError(`"meta.${key}" is read from the records themselves: the index keeps no meta columns (grpo-studio query and the viewer read them back)`, at);
 }
 
 export class QueryError extends Error {

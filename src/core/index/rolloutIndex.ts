@@ -129,7 +129,7 @@ export class RolloutIndex {
   private readonly scanner = new LineScanner();
   private derivedKeys = new GroupKeys();
   private readonly cache = new RecordCache<LocatedRow>(256);
-  private readonly handles = new Map<number, FileHandle>();
+  private readonly handles = new Map<number, Promise<FileHandle>>();
   private validate: 'fast' | 'full' = 'fast';
   private sortedRewardNames: string[] = [];
   /** The last full-parse line had no `group`: a written one must end that derived run. */
@@ -447,10 +447,10 @@ export class RolloutIndex {
     return id;
   }
 
-  /** A read handle on body file `b` (opened once). */
-  async handle(b: number): Promise<FileHandle> {
+  /** A read handle on body file `b`, opened once (reads that start together share the one open). */
+  handle(b: number): Promise<FileHandle> {
     let fh = this.handles.get(b);
-    if (!fh) this.handles.set(b, (fh = await open(this.bodies[b]!, 'r')));
+    if (!fh) this.handles.set(b, (fh = open(this.bodies[b]!, 'r')));
     return fh;
   }
 
@@ -512,9 +512,16 @@ export class RolloutIndex {
   }
 
   async close(): Promise<void> {
-    const open = [...this.handles.values()];
+    const opened = [...this.handles.values()];
     this.handles.clear();
-    await Promise.all(open.map((fh) => fh.close()));
+    await Promise.all(opened.map((p) => p.then((fh) => fh.close(), () => undefined)));
+  }
+
+  /** Drops spare column room beyond `count` plus `headroom` of it (a followed source keeps some for what comes next). */
+  trim(headroom = 1 / 16): void {
+    const keep = this.count + Math.ceil(this.count * headroom);
+    for (const c of this.allColumns()) if (c.data.length > keep) c.fit(keep);
+    this.groups.trim(headroom);
   }
 }
 

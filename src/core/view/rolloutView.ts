@@ -545,6 +545,14 @@ export class RolloutView {
     return out;
   }
 
+  /** Drops spare column room once the first read is done (a followed source keeps a little). */
+  trim(): void {
+    this.index.trim();
+    const keep = this.index.count + Math.ceil(this.index.count / 16);
+    if (this.rowMask.data.length > keep) this.rowMask.fit(keep);
+    for (const col of this.leaves.values()) if (col.data.length > keep) col.fit(keep);
+  }
+
   /** Index and view memory in bytes (typed columns exactly, group keys estimated). */
   memoryBytes(): number {
     let view = this.rowMask.data.byteLength + this.filtered.length * 8;
