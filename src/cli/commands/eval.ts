@@ -69,7 +69,8 @@ function human(r: MetricResult, file: string, format: string): string {
 
 export function comparisonText(c: Comparison, other: string): string {
   const t = c.test;
-  const test = t.test === 'mcnemar-exact' ? `exact McNemar (b=${t.b}, c=${t.c}) p=${t.p_value.toPrecision(3)}` : `paired bootstrap (${t.resamples} resamples) p=${t.p_value.toPrecision(3)}`;
+  const p = t.p_value < 0.001 ? t.p_value.toExponential(2) : t.p_value.toPrecision(3);
+  const test = t.test === 'mcnemar-exact' ? `exact McNemar (b=${t.b}, c=${t.c}) p=${p}` : `paired bootstrap (${t.resamples} resamples) p=${p}`;
   const lines = [
     `vs ${other}: ${pct(c.first)} → ${pct(c.second)} (${signed(c.delta)}, 95% CI ${signed(c.delta_ci95[0])} … ${signed(c.delta_ci95[1])}) on ${c.n} shared questions`,
     `  ${test}: ${c.significant ? 'a real difference (p < 0.05)' : 'within noise (p ≥ 0.05)'}`,

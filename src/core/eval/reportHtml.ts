@@ -55,14 +55,14 @@ export function scalingSvg(m: Matrix): string | null {
 }
 
 /** A small horizontal bar chart of a benchmark's most common gold answers. */
-function distributionSvg(answers: { answer: string; count: number }[], n: number): string {
+function distributionSvg(answers: { shown: string; count: number }[], n: number): string {
   const shown = answers.slice(0, 6);
   const W = 260;
   const rowH = 16;
   const H = shown.length * rowH + 4;
   const bars = shown.map((a, i) => {
     const w = Math.max(1, ((W - 120) * a.count) / n);
-    const label = a.answer.length > 14 ? `${a.answer.slice(0, 13)}…` : a.answer;
+    const label = a.shown.length > 14 ? `${a.shown.slice(0, 13)}…` : a.shown;
     return `<text x="0" y="${i * rowH + 12}">${esc(label)}</text><rect x="110" y="${i * rowH + 3}" width="${num(w)}" height="11" fill="#1f77b4"/><text x="${num(114 + w)}" y="${i * rowH + 12}">${((100 * a.count) / n).toFixed(1)}%</text>`;
   });
   return `<svg class="dist" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="answer distribution">${bars.join('')}</svg>`;

@@ -37,7 +37,7 @@ export function valueCell(c: Cell | undefined, withDelta: boolean): TCell {
   if (withDelta && d) {
     sub += ` · Δ ${pts(d.value)} pts`;
     if (d.ci95) sub += ` [${pts(d.ci95[0])}, ${pts(d.ci95[1])}]`;
-    if (d.p_value !== undefined) sub += `, p=${d.p_value < 0.001 ? '<0.001' : d.p_value.toFixed(3)}${d.significant ? ' (significant)' : ' (noise)'}`;
+    if (d.p_value !== undefined) sub += `, p${d.p_value < 0.001 ? '<0.001' : `=${d.p_value.toFixed(3)}`}${d.significant ? ' (significant)' : ' (noise)'}`;
   }
   return { text: pct(c.value), sub };
 }
@@ -137,11 +137,11 @@ export function reportTables(m: Matrix): Table[] {
     tables.push({
       id: 'bias',
       title: 'Text-only bias probe',
-      note: 'Gold answers of each benchmark (the base checkpoint\'s file): their distribution, the majority answer scored as every prediction, and a leave-one-out naive Bayes on the question words alone.',
+      note: 'Gold answers of each benchmark (the base checkpoint\'s file): their distribution, the majority answer scored as every prediction, and a naive Bayes classifier on the question words alone (5-fold cross-validated).',
       header: ['Benchmark', 'Questions', 'Distinct answers', 'Most common answers', 'Majority baseline', 'Text-only baseline'],
       rows: probed.map((b) => {
         const p = m.bias[b.id]!;
-        const top = p.distribution.slice(0, 5).map((d) => `${d.answer} ${((100 * d.count) / p.n).toFixed(1)}%`).join(', ');
+        const top = p.distribution.slice(0, 5).map((d) => `${d.shown} ${((100 * d.count) / p.n).toFixed(1)}%`).join(', ');
         return [
           { text: b.label },
           { text: String(p.n) },
