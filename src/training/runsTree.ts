@@ -134,7 +134,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const failed = r.status === 'failed' && r.record.exitCode !== undefined && r.record.exitCode !== null;
     // A Slurm run says what Slurm says: "PENDING (Priority)", "RUNNING on gpu[01-02]", "TIMEOUT (TimeLimit)", "FAILED exit 3".
     const slurmState = job?.state ? `${job.state}${job.state === 'RUNNING' && job.nodes ? ` on ${job.nodes}` : job.reason && job.state !== 'FAILED' && job.state !== 'COMPLETED' ? ` (${job.reason})` : ''}` : '';
-    const status = job?.state ? `${slurmState}${failed && job.state === 'FAILED' ? ` exit ${r.record.exitCode}` : ''}${r.status === 'stopped' && job.state !== 'CANCELLED' ? ' · stopped' : ''}` : failed ? `failed (exit ${r.record.exitCode})` : r.status;
+    const exit = r.record.exitCode !== undefined && r.record.exitCode !== null && job?.state === 'FAILED' ? ` exit ${r.record.exitCode}` : '';
+    const status = job?.state ? (r.status === 'stopped' ? `stopped · ${job.state}${exit}` : `${slurmState}${exit}`) : failed ? `failed (exit ${r.record.exitCode})` : r.status;
     const progress = !r.progress ? '' : r.live ? progressText(r.progress, { rate: false }) : `${r.progress.step}/${r.progress.total}`;
     const task = r.record.sweep && r.record.sweep.count > 1 ? `sweep=${r.record.sweep.value}` : '';
     item.description = [task, status, progress, shortTime(r.record.createdAt)].filter(Boolean).join(' · ');
