@@ -127,3 +127,11 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   }
   return b.length;
 }
+
+/** A line of only whitespace (skipped by the v1 readers), without copying a long line to trim it. */
+export function isBlank(text: string): boolean {
+  // A record line starts with "{": only a line starting with whitespace can be blank.
+  if (text.length === 0) return true;
+  const c = text.charCodeAt(0);
+  return (c <= 32 || c === 0xa0 || c >= 0x1680) && text.trim() === '';
+}

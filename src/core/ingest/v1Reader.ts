@@ -6,7 +6,7 @@
  * U+FFFD silently.
  */
 import { open } from 'node:fs/promises';
-import { decodeLine, LineSplitter } from './lines';
+import { decodeLine, isBlank, LineSplitter } from './lines';
 import { parseRecordLine, type BadLine, type RolloutRecord } from '../schema/record';
 
 // Kept here too: callers and tests import it from the reader.
@@ -47,7 +47,7 @@ export async function readRollouts(
       summary.badLines.push({ line, file: path, error: d.error });
       return;
     }
-    if (d.text.trim() === '') return;
+    if (isBlank(d.text)) return;
     const r = parseRecordLine(d.text);
     if (r.ok) {
       summary.completions++;
