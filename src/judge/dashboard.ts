@@ -10,10 +10,10 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { alignmentMarkdown, alignmentOfFiles } from '../core/judge/alignment';
 import { cachePathFor } from '../core/judge/cache';
-import { isAlignmentWebviewMessage, type AlignmentHostMessage, type AlignmentView } from '../protocol/alignment';
+import { isAlignmentWebviewMessage, type AlignmentHostMessage, type AlignmentView, type AlignmentWebviewMessage } from '../protocol/alignment';
 import type { Viewers } from '../viewer/viewers';
 import { log } from '../log';
-import { loadPanel } from '../webviewPanel';
+import { loadPanel, PanelChannel } from '../webviewPanel';
 import { unwrapSourceNode } from '../sources/sourcesTree';
 
 export const ALIGNMENT_VIEW_TYPE = 'grpoStudio.alignment';
@@ -31,12 +31,10 @@ interface Shown {
 }
 
 export class AlignmentDashboard implements vscode.Disposable {
-  private panel: vscode.WebviewPanel | undefined;
+  private channel: PanelChannel<AlignmentHostMessage, AlignmentWebviewMessage> | undefined;
   private shown: Shown | undefined;
-  private ready = false;
   private watched: string[] = [];
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly panelDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, onDidJudge?: vscode.Event<string>) {
@@ -52,7 +50,8 @@ export class AlignmentDashboard implements vscode.Disposable {
 
   show(target: string, files: readonly string[] = [target]): void {
     this.shown = { target, files: [...files] };
-    if (!this.panel) {
+    const panel = this.channel?.panel;
+    if (!panel) {
       const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
       const panel = vscode.window.createWebviewPanel(ALIGNMENT_VIEW_TYPE, `Alignment: ${basename(target)}`, vscode.ViewColumn.Beside, {
         enableScripts: true,
@@ -61,8 +60,8 @@ export class AlignmentDashboard implements vscode.Disposable {
       this.attach(panel);
       return;
     }
-    this.panel.title = `Alignment: ${basename(target)}`;
-    this.panel.reveal();
+    panel.title = `Alignment: ${basename(target)}`;
+    panel.reveal();
     void this.send();
   }
 
@@ -75,30 +74,17 @@ export class AlignmentDashboard implements vscode.Disposable {
   }
 
   private attach(panel: vscode.WebviewPanel): void {
-    this.panel = panel;
-    this.ready = false;
     loadPanel(panel, this.extensionUri, { bundle: 'alignment', title: 'Alignment', rootId: 'alignment' });
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isAlignmentWebviewMessage(m)) {
-          log().warn('alignment: ignored a malformed message from the webview');
-          return;
-        }
-        if (m.type === 'ready') {
-          this.ready = true;
-          void this.send();
-        } else void vscode.commands.executeCommand('grpoStudio.exportAlignmentTable', this.shown?.target);
-      }),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.onDidDispose(() => {
-        this.panel = undefined;
-        this.ready = false;
+    this.channel = new PanelChannel(panel, {
+      name: 'alignment',
+      isMessage: isAlignmentWebviewMessage,
+      onReady: () => void this.send(),
+      onMessage: () => void vscode.commands.executeCommand('grpoStudio.exportAlignmentTable', this.shown?.target),
+      onDispose: () => {
+        this.channel = undefined;
         this.unwatch();
-        for (const d of this.panelDisposables.splice(0)) d.dispose();
-      }),
-    );
+      },
+    });
   }
 
   /**
@@ -127,12 +113,12 @@ export class AlignmentDashboard implements vscode.Disposable {
   }
 
   private post(m: AlignmentHostMessage): void {
-    if (this.panel && this.ready) void this.panel.webview.postMessage(m);
+    this.channel?.post(m);
   }
 
   private async send(): Promise<void> {
     const shown = this.shown;
-    if (!shown || !this.panel || !this.ready) return;
+    if (!shown || !this.channel?.ready) return;
     this.post({ type: 'loading', target: shown.target });
     try {
       const a = await alignmentOfFiles(shown.files);
@@ -151,7 +137,7 @@ export class AlignmentDashboard implements vscode.Disposable {
   dispose(): void {
     this.unwatch();
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    this.panel?.dispose();
+    this.channel?.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -9,17 +9,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LiveOverview, type OverviewUpdate } from '../core/overview/liveOverview';
 import { REWARD_VARIANTS } from '../core/rewards/variants';
-import { isOverviewWebviewMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus } from '../protocol/overview';
+import { isOverviewWebviewMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus, type OverviewWebviewMessage } from '../protocol/overview';
 import { readConfig, type StudioConfig } from '../config';
-import { log, logError } from '../log';
-import { loadPanel } from '../webviewPanel';
+import { logError } from '../log';
+import { loadPanel, PanelChannel } from '../webviewPanel';
 
 export const OVERVIEW_VIEW_TYPE = 'grpoStudio.runOverview';
 
 class OverviewPanel implements vscode.Disposable {
   private live: LiveOverview;
-  private ready = false;
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly channel: PanelChannel<OverviewHostMessage, OverviewWebviewMessage>;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -30,28 +29,16 @@ class OverviewPanel implements vscode.Disposable {
     panel.title = `Run Overview: ${path.basename(target)}`;
     loadPanel(panel, extensionUri, { bundle: 'overview', title: 'Run Overview', rootId: 'run-overview' });
     this.live = this.follow(readConfig());
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isOverviewWebviewMessage(m)) {
-          log().warn('run overview: ignored a malformed message from the webview');
-          return;
-        }
-        if (m.type === 'ready') {
-          this.ready = true;
-          this.post(this.showMessage(this.live.snapshot()));
-        } else {
-          void this.openStep(m.step);
-        }
-      }),
-      // Hidden: the page is gone until shown again, when it says `ready` anew.
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.onDidDispose(() => {
+    this.channel = new PanelChannel(panel, {
+      name: 'run overview',
+      isMessage: isOverviewWebviewMessage,
+      onReady: () => this.post(this.showMessage(this.live.snapshot())),
+      onMessage: (m) => void this.openStep(m.step),
+      onDispose: () => {
         onDispose();
         this.dispose();
-      }),
-    );
+      },
+    });
   }
 
   private follow(config: StudioConfig): LiveOverview {
@@ -95,12 +82,12 @@ class OverviewPanel implements vscode.Disposable {
   }
 
   private post(m: OverviewHostMessage): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
+    this.channel.post(m);
   }
 
   dispose(): void {
     void this.live.close();
-    for (const d of this.disposables.splice(0)) d.dispose();
+    this.channel.dispose();
   }
 }
 

@@ -1,9 +1,11 @@
 /**
- * The viewer webview's HTML shell. No `vscode` import: the webview test harness builds the very
- * same document. Nothing from a rollout ever reaches this string; only host-made URIs and the
- * nonce, and those are attribute-escaped anyway.
+ * The viewer webview's page: the one shell of src/panelHtml.ts around `<grpo-viewer>`, with the
+ * codicons stylesheet and the source's images and fonts allowed. No `vscode` import: the webview
+ * test harness builds the very same document.
  */
-import { randomBytes } from 'node:crypto';
+import { makeNonce, webviewShell } from '../panelHtml';
+
+export { makeNonce };
 
 export interface ViewerHtmlOptions {
   /** `webview.cspSource` (or the harness origin). */
@@ -14,35 +16,14 @@ export interface ViewerHtmlOptions {
   title: string;
 }
 
-export function makeNonce(): string {
-  return randomBytes(18).toString('base64');
-}
-
-const escapeAttr = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 export function viewerHtml(o: ViewerHtmlOptions): string {
-  const src = escapeAttr(o.cspSource);
-  const nonce = escapeAttr(o.nonce);
-  const csp = [
-    "default-src 'none'",
-    `img-src ${src}`,
-    `font-src ${src}`,
-    `style-src ${src} 'nonce-${nonce}'`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttr(o.codiconsUri)}" id="vscode-codicon-stylesheet" nonce="${nonce}">
-<title>${escapeAttr(o.title)}</title>
-</head>
-<body>
-<grpo-viewer></grpo-viewer>
-<script type="module" nonce="${nonce}" src="${escapeAttr(o.scriptUri)}"></script>
-</body>
-</html>`;
+  return webviewShell({
+    cspSource: o.cspSource,
+    nonce: o.nonce,
+    scriptUri: o.scriptUri,
+    styles: [{ href: o.codiconsUri, id: 'vscode-codicon-stylesheet' }],
+    title: o.title,
+    root: { element: 'grpo-viewer' },
+    media: true,
+  });
 }

@@ -13,13 +13,10 @@ import {
   type AlignmentView,
   type AlignmentWebviewMessage,
 } from '../../src/protocol/alignment';
+import { HostChannel } from '../shared/host-channel';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const api = acquireVsCodeApi();
-const post = (m: AlignmentWebviewMessage): void => api.postMessage(m);
+const channel = new HostChannel<AlignmentHostMessage, AlignmentWebviewMessage>(isAlignmentHostMessage);
+const post = (m: AlignmentWebviewMessage): void => channel.post(m);
 
 const root = document.getElementById('alignment') ?? document.body;
 
@@ -124,7 +121,5 @@ function handle(m: AlignmentHostMessage): void {
   }
 }
 
-window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  if (isAlignmentHostMessage(event.data)) handle(event.data);
-});
+channel.listen(handle);
 post({ type: 'ready' });

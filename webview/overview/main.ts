@@ -8,13 +8,13 @@ import 'uplot/dist/uPlot.min.css';
 import '../panel.css';
 import '../charts/step-chart.css';
 import './overview.css';
-import type { OverviewSource, OverviewStatus, StepSummary } from '../../src/protocol/overview';
+import { isOverviewHostMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus, type OverviewWebviewMessage, type StepSummary } from '../../src/protocol/overview';
 import { chartDefs } from './chart-defs';
-import { OverviewChannel } from './host-channel';
+import { HostChannel } from '../shared/host-channel';
 import { OverviewChart } from './overview-chart';
 import { StepsTable } from './steps-table';
 
-const channel = new OverviewChannel();
+const channel = new HostChannel<OverviewHostMessage, OverviewWebviewMessage>(isOverviewHostMessage);
 const root = document.getElementById('run-overview') ?? document.body;
 
 const header = document.createElement('header');
@@ -102,7 +102,7 @@ channel.listen((m) => {
   status = m.status;
   if (m.type === 'show') {
     source = m.source;
-    channel.remember(m.source.target);
+    channel.saveState({ target: m.source.target }); // the serializer reopens this source after a reload
     steps.clear();
     table.clear();
     layout = '';

@@ -7,13 +7,13 @@ import 'uplot/dist/uPlot.min.css';
 import '../panel.css';
 import '../charts/step-chart.css';
 import './runs.css';
-import type { MetricView, RunView } from '../../src/protocol/runs';
+import { isRunsHostMessage, type MetricView, type RunsHostMessage, type RunsWebviewMessage, type RunView } from '../../src/protocol/runs';
 import { chartSlot } from './chart-slots';
 import { GpuPanel } from './gpu-panel';
-import { RunsChannel } from './host-channel';
+import { HostChannel } from '../shared/host-channel';
 import { MetricChart } from './metric-chart';
 
-const channel = new RunsChannel();
+const channel = new HostChannel<RunsHostMessage, RunsWebviewMessage>(isRunsHostMessage);
 const root = document.getElementById('run-metrics') ?? document.body;
 
 const header = document.createElement('header');
@@ -56,7 +56,7 @@ function clock(seconds: number): string {
 
 function showRun(r: RunView | null): void {
   run = r;
-  channel.remember(r?.id ?? null);
+  channel.saveState(r ? { run: r.id } : {}); // the serializer reopens this run after a reload
   title.textContent = r ? r.profile : 'Run Metrics';
   title.title = r?.id ?? '';
   status.textContent = r ? r.status : '';

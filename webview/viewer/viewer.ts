@@ -5,13 +5,14 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import {
-  EMPTY_STATE, type BadLine, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
-  type ViewerState,
+  EMPTY_STATE, isHostMessage, type BadLine, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
+  type ViewerState, type WebviewMessage,
 } from '../../src/protocol/viewer';
 import type { ViewerEvents } from './events';
 import type { GrpoGroupList } from './group-list';
 import type { GrpoGroupView } from './group-view';
-import { HostChannel } from './host-channel';
+import { HostChannel } from '../shared/host-channel';
+import { asViewerState } from './saved-state';
 import { RowWindow } from './row-window';
 import type { GrpoToolbar } from './toolbar';
 import { base } from './theme';
@@ -33,7 +34,7 @@ export class GrpoViewer extends LitElement {
   declare detail: GroupDetail | null;
   declare loading: boolean;
   declare error: string | null;
-  private channel: HostChannel | null = null;
+  private channel: HostChannel<HostMessage, WebviewMessage> | null = null;
   private stopListening: (() => void) | null = null;
   private state: ViewerState = EMPTY_STATE;
   private sourceTitle = '';
@@ -81,10 +82,10 @@ export class GrpoViewer extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.channel) return;
-    this.channel = new HostChannel();
+    this.channel = new HostChannel<HostMessage, WebviewMessage>(isHostMessage);
     this.stopListening = this.channel.listen((m) => this.onHost(m));
     // Handshake: say ready with what we restored, then wait for init before anything else.
-    this.channel.post({ type: 'ready', state: this.channel.restoredState() });
+    this.channel.post({ type: 'ready', state: asViewerState(this.channel.savedState()) });
   }
 
   override disconnectedCallback(): void {
