@@ -51,8 +51,10 @@ export function defaultLoader(e: PredictionEntry): Loaded {
   return { kind: 'items', set: readPredictions(e.file, e.format ?? 'auto') };
 }
 
+const defaultPart = (b: BenchmarkSpec): string | undefined => (b.metric === 'letter-f1' ? 'f1' : b.metric === 'pope' ? 'accuracy' : undefined);
+
 function headlineOf(r: MetricResult, b: BenchmarkSpec): { value: number; ci95: Interval } {
-  const part = b.headline ?? (b.metric === 'letter-f1' ? 'f1' : b.metric === 'pope' ? 'accuracy' : undefined);
+  const part = b.headline ?? defaultPart(b);
   return part && r.parts?.[part] ? r.parts[part]! : { value: r.value, ci95: r.ci95 };
 }
 
@@ -114,7 +116,8 @@ export function buildMatrix(m: Manifest, load: (e: PredictionEntry) => Loaded = 
       if (!cell || c.id === base) continue;
       const ra = results.get(`${base}\u0000${b.id}`);
       const rb = results.get(`${c.id}\u0000${b.id}`);
-      if (ra && rb && !b.headline) {
+      // The paired test compares the metric's own headline; another part gets a plain delta.
+      if (ra && rb && (b.headline ?? defaultPart(b)) === defaultPart(b)) {
         const cmp: Comparison = comparePaired(ra, rb);
         if (cmp.n > 0) {
           cell.delta = { value: cmp.delta, ci95: cmp.delta_ci95, p_value: cmp.test.p_value, test: cmp.test.test, significant: cmp.significant, n: cmp.n };
