@@ -86,6 +86,7 @@ export const command: Command = {
     let json: boolean;
     let other: string | undefined;
     let format: PredictionFormat;
+    let shown: string[];
     try {
       const a = parseArgs(args, { flags: ['help', 'json'], options: ['metric', 'compare', 'format'] });
       if (a.flags.has('help')) {
@@ -104,6 +105,8 @@ export const command: Command = {
       file = resolve(io.cwd, a.positionals[0]!);
       other = a.options.has('compare') ? resolve(io.cwd, a.options.get('compare')!) : undefined;
       json = a.flags.has('json');
+      // Human output names the files as they were given.
+      shown = [a.positionals[0]!, ...(other ? [a.options.get('compare')!] : [])];
     } catch (e) {
       if (e instanceof UsageError) {
         io.err(`grpo-studio eval: ${e.message}\n`);
@@ -143,8 +146,8 @@ export const command: Command = {
       if (cmp) out.compare = { file: other, ...comparisonJson(cmp), other: resultJson(o!) };
       io.out(JSON.stringify(out) + '\n');
     } else {
-      io.out(human(r, file, formats[0]!));
-      if (cmp) io.out(comparisonText(cmp, other!));
+      io.out(human(r, shown[0]!, formats[0]!));
+      if (cmp) io.out(comparisonText(cmp, shown[1]!));
     }
     return 0;
   },
