@@ -206,6 +206,44 @@ test('the GPU monitor says why it shows nothing: no nodes yet, then no nvidia-sm
   await m.stop(run.id, { intGraceMs: 5_000 });
 });
 
+test('torchrun stand-in (no torch here): the job starts it through srun with a c10d rendezvous at the first node', async () => {
+  const m = manager();
+  const bin = join(ws, 'bin');
+  mkdirSync(bin, { recursive: true });
+  // Prints what torchrun would be given; the real one is not installed on this machine.
+  writeFileSync(join(bin, 'torchrun'), '#!/bin/sh\necho "torchrun $* | master=$MASTER_ADDR:$MASTER_PORT | step=$SLURM_STEP_ID"\n', { mode: 0o755 });
+  const p: RunProfile = { name: 'ddp', target: 'slurm', command: ['torchrun', '--standalone', '--nproc_per_node=${nproc}', 'grpo.py', '--lr', '1e-6'], env: { PATH: `${bin}:/usr/bin:/bin` }, slurm: { gpusPerNode: 0, mem: '100M' } };
+  const run = await m.launch(p);
+  const r = await until('COMPLETED', () => m.get(run.id)?.status === 'exited' && m.get(run.id), 60_000, () => describe(m.get(run.id)) + readFileSync(join(run.dir, 'stderr.log'), 'utf8'));
+  const out = readFileSync(join(r.dir, 'stdout.log'), 'utf8').trim();
+  const node = r.record.job!.nodes!;
+  const port = 20000 + (Number(r.record.job!.jobId) % 20000);
+  assert.equal(out, `torchrun --nnodes=1 --rdzv-id=${r.record.job!.jobId} --rdzv-backend=c10d --rdzv-endpoint=${node}:${port} --nproc_per_node=1 grpo.py --lr 1e-6 | master=${node}:${port} | step=0`);
+});
+
+test('a job Slurm has forgotten ends from its exit-code file, or is lost with the reason', async () => {
+  const { refreshSlurmRuns } = await import('../../src/core/training/slurm-runs');
+  const { writeJson } = await import('../../src/core/training/run-folder');
+  const mk = (name: string, code?: number) => {
+    const dir = join(ws, 'forgotten', name);
+    mkdirSync(dir, { recursive: true });
+    // A job id far above this cluster's: squeue and sacct know nothing of it.
+    const record = { id: name, profile: name, argv: [], shell: false, cwd: ws, env: {}, metrics: { stdout: true }, clockTicks: 100, createdAt: new Date().toISOString(), status: 'running', slurm: {}, job: { jobId: '9999999', script: '', submittedAt: '', state: 'RUNNING' } } as const;
+    writeJson(join(dir, 'run.json'), record);
+    if (code !== undefined) writeFileSync(join(dir, 'exit-code'), `${code}\n`);
+    return { dir, record: JSON.parse(JSON.stringify(record)) };
+  };
+  const a = mk('ended', 7);
+  const b = mk('gone');
+  const res = await refreshSlurmRuns([a, b], { env });
+  assert.deepEqual(res.changed, [a.dir, b.dir]);
+  const ra = readRun(a.dir)!;
+  assert.deepEqual([ra.status, ra.exitCode, ra.job?.state, ra.job?.source], ['failed', 7, 'FAILED', 'exit-code file']);
+  const rb = readRun(b.dir)!;
+  assert.equal(rb.status, 'lost');
+  assert.equal(rb.error, 'Slurm no longer lists job 9999999 and it left no exit status (Slurm accounting is disabled on this cluster (sacct))');
+});
+
 test('a job past its time limit shows TIMEOUT', async () => {
   const m = timeoutManager();
   // One minute, plus Slurm's 30 s time-limit sweep, plus KillWait.
