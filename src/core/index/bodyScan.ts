@@ -20,11 +20,11 @@ export interface BodyBatch {
 /** Live rows among `[0, n)` (or the given rows), per body file, in offset order. */
 function rowsByBody(index: RolloutIndex, n: number, only?: ArrayLike<number>): Map<number, Int32Array> {
   const lists = new Map<number, number[]>();
-  const body = index.bodyOf.data;
+  const body = index.bodyOf;
   const group = index.group.data;
   const take = (r: number): void => {
     if (group[r]! < 0) return; // dropped (its file was truncated)
-    const b = body[r]!;
+    const b = body.get(r);
     let l = lists.get(b);
     if (!l) lists.set(b, (l = []));
     l.push(r);

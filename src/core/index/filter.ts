@@ -148,12 +148,12 @@ export function evaluateRows(index: RolloutIndex, node: QueryNode, rows: Int32Ar
     }
     case 'verdict': {
       const out = new Uint8Array(m);
-      const col = node.field === 'verdict' ? index.verdict.data : index.verdictType.data;
+      const col = node.field === 'verdict' ? index.verdict : index.verdictType;
       const codes: Record<string, number> = node.field === 'verdict' ? VERDICT_CODE : VERDICT_TYPE_CODE;
       const code = codes[node.value];
       const eq = node.op === '==';
       for (let k = 0; k < m; k++) {
-        const v = col[at(k)]!;
+        const v = col.get(at(k));
         // verdict_type is absent on a verdict without a type: it matches no comparison, as elsewhere.
         out[k] = node.field === 'verdict_type' && v === 0 ? 0 : (v === code) === eq ? 1 : 0;
       }

@@ -14,7 +14,7 @@ import { decodeLine, LineSplitter } from '../ingest/lines';
 import { completionText, parseRecordLine, type BadLine, type RolloutRecord } from '../schema/record';
 import type { RecordScore } from '../rewards/variants';
 import { GroupKeys } from '../rollouts/groups';
-import { f32, FLAG, i32, u16, u32, u8, type AnyColumn, type Column } from './columns';
+import { f32, FLAG, i32, sparseU16, sparseU8, u32, u8, type AnyColumn, type Column } from './columns';
 import { GroupTable } from './groupTable';
 import { LineScanner } from './scan';
 import { RecordCache } from './recordCache';
@@ -92,11 +92,11 @@ export class RolloutIndex {
   private readonly spilledBodies = new Set<number>();
   private readonly fileIds = new Map<string, number>();
   private readonly bodyIds = new Map<string, number>();
-  readonly fileOf = u16();
-  readonly bodyOf = u16();
+  readonly fileOf = sparseU16();
+  readonly bodyOf = sparseU16();
   /** Low 32 bits of each body's byte offset; `offsetHigh` holds the 4 GiB multiples. */
   readonly offsetLow = u32();
-  readonly offsetHigh = u8();
+  readonly offsetHigh = sparseU8();
   readonly byteLength = i32();
   readonly line = i32();
   readonly step = i32(-1);
@@ -113,7 +113,7 @@ export class RolloutIndex {
    * search finds the text without walking the line; NO_COMPLETION_AT when unknown (the full-parse
    * path, segments, or a line longer than 64 KiB before it).
    */
-  readonly completionAt = u16(NO_COMPLETION_AT);
+  readonly completionAt = sparseU16(NO_COMPLETION_AT);
   /** Logged reward per function name; NaN where a line does not log it. */
   readonly rewards = new Map<string, Column<Float32Array>>();
   /** Recomputed reward per function of the variant (`setScore`); NaN until scored. */
@@ -122,8 +122,8 @@ export class RolloutIndex {
   readonly scoredTotal = f32(NaN);
   readonly scoredAdvantage = f32(NaN);
   /** The judge's verdict (VERDICT_CODE) and its type (VERDICT_TYPE_CODE). */
-  readonly verdict = u8();
-  readonly verdictType = u8();
+  readonly verdict = sparseU8();
+  readonly verdictType = sparseU8();
 
   private splitter: LineSplitter;
   private readonly scanner = new LineScanner();
@@ -276,7 +276,7 @@ export class RolloutIndex {
     }
     const total = !Number.isNaN(reward) ? reward : any ? sum : NaN;
     this.offsetLow.data[i] = offset % 2 ** 32;
-    this.offsetHigh.data[i] = Math.floor(offset / 2 ** 32);
+    this.offsetHigh.set(i, Math.floor(offset / 2 ** 32), this.offsetLow.data.length);
     this.byteLength.data[i] = bytes;
     this.line.data[i] = line;
     this.step.data[i] = step;
@@ -285,7 +285,7 @@ export class RolloutIndex {
     this.advantage.data[i] = advantage;
     this.length.data[i] = length;
     this.flags.data[i] = flags;
-    this.completionAt.data[i] = completionAt;
+    this.completionAt.set(i, completionAt, this.offsetLow.data.length);
     this.group.data[i] = this.groups.add(group, i, step, total);
     this.count = i + 1;
   }
@@ -313,9 +313,9 @@ export class RolloutIndex {
     const i = this.count;
     this.addRow(body.offset, body.bytes, source.line, rec.step ?? -1, group, rec.index ?? -1, rec.reward ?? NaN, rec.advantage ?? NaN,
       Buffer.byteLength(text), FLAG.fullParse | (formatMatches(text) ? FLAG.formatOk : 0), NO_COMPLETION_AT);
-    this.fileOf.data[i] = this.idOf(this.files, this.fileIds, source.file);
+    this.fileOf.set(i, this.idOf(this.files, this.fileIds, source.file), this.offsetLow.data.length);
     const b = this.idOf(this.bodies, this.bodyIds, body.path);
-    this.bodyOf.data[i] = b;
+    this.bodyOf.set(i, b, this.offsetLow.data.length);
     if (body.spilled) this.spilledBodies.add(b);
     return i;
   }
@@ -346,7 +346,7 @@ export class RolloutIndex {
 
   /** The file row `i` came from. */
   fileAt(i: number): string {
-    return this.files[this.fileOf.data[i]!]!;
+    return this.files[this.fileOf.get(i)]!;
   }
 
   /** Removes row `i` from its group (its file was truncated and is read again): its columns stay, unreferenced. */
@@ -410,7 +410,7 @@ export class RolloutIndex {
 
   /** Byte offset of row `i`'s body in its body file. */
   offsetOf(i: number): number {
-    return this.offsetLow.data[i]! + this.offsetHigh.data[i]! * 2 ** 32;
+    return this.offsetLow.data[i]! + this.offsetHigh.get(i) * 2 ** 32;
   }
 
   zeroVariance(row: number): boolean {
@@ -460,7 +460,7 @@ export class RolloutIndex {
     if (hit) return hit;
     const len = this.byteLength.data[i]!;
     const buf = Buffer.allocUnsafe(len);
-    await (await this.handle(this.bodyOf.data[i]!)).read(buf, 0, len, this.offsetOf(i));
+    await (await this.handle(this.bodyOf.get(i))).read(buf, 0, len, this.offsetOf(i));
     return this.parseRow(i, buf);
   }
 
@@ -475,7 +475,7 @@ export class RolloutIndex {
     const start = this.offsetOf(first);
     const span = this.offsetOf(last) + this.byteLength.data[last]! - start;
     const buf = Buffer.allocUnsafe(span);
-    await (await this.handle(this.bodyOf.data[first]!)).read(buf, 0, span, start);
+    await (await this.handle(this.bodyOf.get(first))).read(buf, 0, span, start);
     return Array.from(rows, (r) => {
       const at = this.offsetOf(r) - start;
       return this.cache.get(r) ?? this.parseRow(r, buf.subarray(at, at + this.byteLength.data[r]!));
@@ -484,9 +484,9 @@ export class RolloutIndex {
 
   /** Rows lie in one body file in increasing offsets, so one read covers them. */
   private oneSpan(rows: Int32Array): boolean {
-    const b = this.bodyOf.data[rows[0]!];
+    const b = this.bodyOf.get(rows[0]!);
     for (let k = 1; k < rows.length; k++) {
-      if (this.bodyOf.data[rows[k]!] !== b || this.offsetOf(rows[k]!) < this.offsetOf(rows[k - 1]!)) return false;
+      if (this.bodyOf.get(rows[k]!) !== b || this.offsetOf(rows[k]!) < this.offsetOf(rows[k - 1]!)) return false;
     }
     return true;
   }
@@ -495,7 +495,7 @@ export class RolloutIndex {
   parseRow(i: number, bytes: Buffer, cache = true): LocatedRow {
     const line = this.line.data[i]!;
     const file = this.fileAt(i);
-    const b = this.bodyOf.data[i]!;
+    const b = this.bodyOf.get(i);
     const spilled = this.spilledBodies.has(b);
     const offset = this.offsetOf(i);
     let record: RolloutRecord;

@@ -70,7 +70,7 @@ export function settleGroup(index: RolloutIndex, g: number): void {
     if (off) bits |= GROUP_FLAG_BITS.reward_mismatch;
     if (flags[r]! & FLAG.badBoxes) bits |= GROUP_FLAG_BITS.bad_boxes;
     if (format && format[r] === 0) bits |= GROUP_FLAG_BITS.format_failure;
-    if (index.verdict.data[r] === VERDICT_CODE.misaligned) bits |= GROUP_FLAG_BITS.misaligned;
+    if (index.verdict.get(r) === VERDICT_CODE.misaligned) bits |= GROUP_FLAG_BITS.misaligned;
     if (Number.isNaN(index.total.data[r]!)) allLogged = false;
   });
   // What the trainer learned from: its logged totals when every member has one (a verl or TRL

@@ -75,7 +75,7 @@ function rowAt(index: RolloutIndex, rows: Int32Array, pos: number): number | und
 function rowMatches(index: RolloutIndex, r: number, scanner: LineScanner, batch: Buffer, lineStart: number, lineOf: (r: number) => Buffer,
   field: TextField, matches: (s: string) => boolean): boolean {
   if (field !== 'prompt') {
-    const at = index.completionAt.data[r]!;
+    const at = index.completionAt.get(r);
     const text = at === NO_COMPLETION_AT ? null : stringAt(batch, lineStart + at, lineStart + index.byteLength.data[r]!);
     if (text !== null) {
       if (matches(text)) return true;

@@ -171,8 +171,9 @@ export class RolloutView {
   private setVerdict(row: number, v: VerdictView | null): void {
     const code = !v ? VERDICT_CODE.unjudged : v.failed !== undefined ? VERDICT_CODE.failed
       : v.aligns === true ? VERDICT_CODE.aligned : v.aligns === false ? VERDICT_CODE.misaligned : VERDICT_CODE.uncertain;
-    this.index.verdict.data[row] = code;
-    this.index.verdictType.data[row] = v && v.failed === undefined && v.type ? VERDICT_TYPE_CODE[v.type as keyof typeof VERDICT_TYPE_CODE] ?? 0 : 0;
+    const cap = this.index.offsetLow.data.length;
+    this.index.verdict.set(row, code, cap);
+    this.index.verdictType.set(row, v && v.failed === undefined && v.type ? VERDICT_TYPE_CODE[v.type as keyof typeof VERDICT_TYPE_CODE] ?? 0 : 0, cap);
   }
 
   /** Settles the groups appended to since the last settle and updates the filtered list. */
@@ -214,14 +215,14 @@ export class RolloutView {
     for (let k = this.badLines.length - 1; k >= 0; k--) if (this.badLines[k]!.file === file) this.badLines.splice(k, 1);
     if (id < 0) return;
     let others = 0;
-    for (let r = 0; r < index.count && others === 0; r++) if (index.fileOf.data[r] !== id && index.group.data[r]! >= 0) others++;
+    for (let r = 0; r < index.count && others === 0; r++) if (index.fileOf.get(r) !== id && index.group.data[r]! >= 0) others++;
     if (others === 0) {
       this.startOver();
       return;
     }
     const touched = new Set<number>();
     for (let r = 0; r < index.count; r++) {
-      if (index.fileOf.data[r] !== id || index.group.data[r]! < 0) continue;
+      if (index.fileOf.get(r) !== id || index.group.data[r]! < 0) continue;
       touched.add(index.group.data[r]!);
       index.dropRow(r);
       this.dropped++;
