@@ -10,11 +10,20 @@ import { smartResize } from '../boxes/resize';
 
 /** Python's str.isspace() set (also what `\s` matches in a Python str pattern). */
 const WS = '\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const STRIP = new RegExp(`^[${WS}]+|[${WS}]+$`, 'g');
 
-/** Python's str.strip(). */
+/** Python's str.isspace() for one UTF-16 code unit (the set WS spells out). */
+function pySpace(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || (c >= 0x1c && c <= 0x1f) || c === 0x85 || c === 0xa0 || c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/** Python's str.strip() (a scan from both ends: the equivalent regex walked every position of a long think). */
 export function pyStrip(s: string): string {
-  return s.replace(STRIP, '');
+  let a = 0;
+  let b = s.length;
+  while (a < b && pySpace(s.charCodeAt(a))) a++;
+  while (b > a && pySpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 const THINK = /<think>([\s\S]*?)<\/think>/;
