@@ -253,3 +253,32 @@ test('a job past its time limit shows TIMEOUT', async () => {
   assert.match(r.record.error ?? '', /TIMEOUT/);
   assert.match(readFileSync(join(r.dir, 'stderr.log'), 'utf8'), /DUE TO TIME LIMIT/);
 });
+
+// Last: taking the node down would requeue any other job running on it (the TIMEOUT one above).
+test('a job whose node fails shows NODE_FAIL with the reason', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const m = manager();
+  const run = await m.launch(slurm('node-fail', 'echo up; sleep 120', {}, ['--no-requeue']));
+  const r = await until('running', () => m.get(run.id)?.status === 'running' && m.get(run.id), 60_000, () => describe(m.get(run.id)));
+  const node = r.record.job!.nodes!;
+  try {
+    execFileSync('scontrol', ['update', `nodename=${node}`, 'state=down', 'reason=grpo-studio-test'], { env });
+    const f = await until('NODE_FAIL', () => m.get(run.id)?.record.job?.state === 'NODE_FAIL' && m.get(run.id), 30_000, () => describe(m.get(run.id)));
+    assert.equal(f.status, 'failed');
+    assert.equal(f.record.job!.reason, 'NodeDown');
+    assert.equal(f.record.error, 'Slurm ended the job: NODE_FAIL (NodeDown)');
+  } finally {
+    // The node returns to service (ReturnToService=2); make sure before the next test file needs it.
+    await until('the node back', () => {
+      const state = execFileSync('sinfo', ['-h', '-n', node, '-o', '%T'], { env, encoding: 'utf8' }).trim();
+      if (/down|drain/.test(state)) {
+        try {
+          execFileSync('scontrol', ['update', `nodename=${node}`, 'state=resume'], { env, stdio: 'ignore' });
+        } catch {
+          // already coming back: "Invalid node state specified"
+        }
+      }
+      return /idle|mix|alloc/.test(state);
+    }, 30_000);
+  }
+});
