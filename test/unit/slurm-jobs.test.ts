@@ -159,6 +159,20 @@ test('stop sends SIGINT first: the job\'s trap sees it (and writes a file) befor
   assert.doesNotMatch(readFileSync(join(run.dir, 'stdout.log'), 'utf8'), /no INT/);
 });
 
+test('a job that ignores SIGINT is cancelled after the grace period', async () => {
+  const m = manager();
+  const run = await m.launch(slurm('stubborn', `trap '' INT; echo ready; sleep 120 & wait`));
+  await until('running', () => m.get(run.id)?.status === 'running' && readFileSync(join(run.dir, 'stdout.log'), 'utf8').includes('ready'), 60_000, () => describe(m.get(run.id)));
+  const stages: string[] = [];
+  const t0 = Date.now();
+  const res = await m.stop(run.id, { intGraceMs: 1500, killWaitMs: 20_000, onStage: (s) => stages.push(s) });
+  assert.equal(res.ok, true);
+  assert.deepEqual(stages, ['SIGINT', 'SIGTERM']);
+  assert.ok(Date.now() - t0 >= 1500, 'waited the grace period before scancel');
+  assert.equal(m.get(run.id)?.status, 'stopped');
+  assert.equal(m.get(run.id)?.record.job?.state, 'CANCELLED');
+});
+
 test('rollouts and metrics the job writes are read as for a local run (openSource, metric events)', async () => {
   const m = manager();
   const points: string[] = [];
