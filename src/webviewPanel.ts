@@ -11,7 +11,7 @@
  *   posted until it says `ready` again;
  * - what the page sends is untrusted: a message the protocol's guard rejects is logged and dropped.
  *
- * The Run Overview and Alignment panels use it.
+ * The Run Metrics, Run Overview and Alignment panels use it.
  */
 import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from './panelHtml';

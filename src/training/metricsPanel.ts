@@ -8,19 +8,21 @@ import * as vscode from 'vscode';
 import { isRunsWebviewMessage, type RunsHostMessage, type RunsWebviewMessage } from '../protocol/runs';
 import { runView, type TrainingHost } from './host';
 import { SlurmGpuWatch } from './slurmGpuWatch';
-import { loadPanel } from '../webviewPanel';
-import { log } from '../log';
+import { loadPanel, PanelChannel } from '../webviewPanel';
 
 export const METRICS_VIEW_TYPE = 'grpoStudio.runMetrics';
 
 export class RunMetricsPanel implements vscode.Disposable {
-  private panel: vscode.WebviewPanel | undefined;
+  private channel: PanelChannel<RunsHostMessage, RunsWebviewMessage> | undefined;
   private run: string | undefined;
-  private ready = false;
   /** A Slurm run's GPUs are on its nodes: asked through srun, not this machine's nvidia-smi. */
   private slurmGpus: SlurmGpuWatch | undefined;
-  private readonly panelDisposables: vscode.Disposable[] = [];
+  private gpuWatch: vscode.Disposable | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+
+  private get panel(): vscode.WebviewPanel | undefined {
+    return this.channel?.panel;
+  }
 
   constructor(
     private readonly host: TrainingHost,
@@ -75,44 +77,22 @@ export class RunMetricsPanel implements vscode.Disposable {
   }
 
   private attach(panel: vscode.WebviewPanel, run: string | undefined): void {
-    this.panel = panel;
     this.run = run;
-    this.ready = false;
     loadPanel(panel, this.host.extensionUri, { bundle: 'runs', title: 'Run Metrics', rootId: 'run-metrics' });
-    const gpuWatch = this.host.gpus.watch();
-    this.panelDisposables.push(
-      gpuWatch,
-      panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isRunsWebviewMessage(m)) {
-          log().warn('run metrics: ignored a malformed message from the webview');
-          return;
-        }
-        this.handle(m);
-      }),
-      // Hidden: the page is gone until shown again, when it says `ready` anew.
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.onDidDispose(() => {
-        this.panel = undefined;
-        this.ready = false;
+    this.gpuWatch = this.host.gpus.watch();
+    this.channel = new PanelChannel(panel, {
+      name: 'run metrics',
+      isMessage: isRunsWebviewMessage,
+      onReady: () => this.sendAll(),
+      onMessage: (m) => void this.openRollouts(m.run, m.step),
+      onDispose: () => {
+        this.channel = undefined;
+        this.gpuWatch?.dispose();
+        this.gpuWatch = undefined;
         this.slurmGpus?.dispose();
         this.slurmGpus = undefined;
-        for (const d of this.panelDisposables.splice(0)) d.dispose();
-      }),
-    );
-  }
-
-  private handle(m: RunsWebviewMessage): void {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.sendAll();
-        return;
-      case 'openRollouts':
-        void this.openRollouts(m.run, m.step);
-        return;
-    }
+      },
+    });
   }
 
   private sendAll(): void {
@@ -138,12 +118,11 @@ export class RunMetricsPanel implements vscode.Disposable {
   }
 
   private post(m: RunsHostMessage): void {
-    if (!this.panel || !this.ready) return;
-    void this.panel.webview.postMessage(m);
+    this.channel?.post(m);
   }
 
   dispose(): void {
     this.panel?.dispose();
-    for (const d of [...this.panelDisposables, ...this.disposables]) d.dispose();
+    for (const d of this.disposables) d.dispose();
   }
 }
