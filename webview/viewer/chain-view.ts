@@ -2,11 +2,24 @@
  * <grpo-chain>: one reasoning chain, drawn from its tokens. Every piece of model text goes in as
  * a Lit text binding (a text node), never as markup. Template literals here are written without
  * whitespace between tags so the chain's text is exactly the tokens' text.
+ *
+ * A long chain is drawn in chunks (chain-chunks.ts): the first screen when the group is shown,
+ * then the next chunks whenever the end of what is drawn scrolls near (an IntersectionObserver on
+ * a sentinel) or the page is idle, so selecting a group costs the same whatever its chains'
+ * length. Chunks off screen skip layout (`content-visibility: auto`); a box hover re-draws only
+ * the chunks holding that box.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { guard } from 'lit/directives/guard.js';
 import type { ChainToken, ImageView } from '../../src/protocol/viewer';
+import { chunkTokens, firstChunks, type ChainChunk } from './chain-chunks';
 import { emit, type BoxRef } from './events';
 import { base, codiconLink } from './theme';
+
+/** Chunks added per idle callback, and when the sentinel comes within SENTINEL_MARGIN of view. */
+const IDLE_CHUNKS = 2;
+const NEAR_CHUNKS = 4;
+const SENTINEL_MARGIN = '1500px';
 
 type ImageToken = Extract<ChainToken, { kind: 'image' }>;
 
@@ -23,6 +36,12 @@ export class GrpoChain extends LitElement {
   declare completion: number;
   declare hover: BoxRef | null;
 
+  private chunks: ChainChunk[] = [];
+  /** Chunks drawn so far. */
+  private shown = 0;
+  private idle: number | null = null;
+  private observer: IntersectionObserver | null = null;
+
   constructor() {
     super();
     this.tokens = [];
@@ -31,23 +50,82 @@ export class GrpoChain extends LitElement {
     this.hover = null;
   }
 
-  override render() {
-    return html`${codiconLink()}<div class="chain" data-testid="chain">${this.tokens.map((t) => this.renderToken(t))}</div>`;
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('tokens')) {
+      this.chunks = chunkTokens(this.tokens);
+      this.shown = firstChunks(this.chunks);
+      this.cancelIdle();
+    }
   }
 
-  private renderToken(t: ChainToken) {
+  override render() {
+    const hot = this.hover !== null && this.hover.completion === this.completion ? this.hover.id : -1;
+    const drawn = this.chunks.slice(0, this.shown).map((c) =>
+      guard([c, c.boxIds.has(hot) ? hot : -1, this.images], () => html`<div class="chunk">${c.parts.map((p) => this.renderToken(p.token, p.text, hot))}</div>`));
+    const rest = this.shown < this.chunks.length;
+    return html`${codiconLink()}<div class="chain" data-testid="chain" data-chunks=${this.chunks.length} data-shown=${this.shown}>${drawn}${rest
+      ? html`<div class="more" data-testid="chain-more" aria-hidden="true"></div>`
+      : nothing}</div>`;
+  }
+
+  protected override updated(): void {
+    if (this.shown >= this.chunks.length) {
+      this.observer?.disconnect();
+      return;
+    }
+    const sentinel = this.renderRoot.querySelector('.more');
+    if (sentinel) {
+      this.observer ??= new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting)) this.drawMore(NEAR_CHUNKS);
+      }, { rootMargin: SENTINEL_MARGIN });
+      // Observed afresh after each draw: still in range, it reports at once and draws again.
+      this.observer.disconnect();
+      this.observer.observe(sentinel);
+    }
+    if (this.idle === null) {
+      const whenIdle = (cb: () => void): number =>
+        typeof requestIdleCallback === 'function' ? requestIdleCallback(cb, { timeout: 500 }) : window.setTimeout(cb, 50);
+      this.idle = whenIdle(() => {
+        this.idle = null;
+        this.drawMore(IDLE_CHUNKS);
+      });
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.cancelIdle();
+    this.observer?.disconnect();
+    this.observer = null;
+  }
+
+  private drawMore(n: number): void {
+    if (this.shown >= this.chunks.length) return;
+    this.shown = Math.min(this.chunks.length, this.shown + n);
+    this.requestUpdate();
+  }
+
+  private cancelIdle(): void {
+    if (this.idle === null) return;
+    if (typeof cancelIdleCallback === 'function') cancelIdleCallback(this.idle);
+    else window.clearTimeout(this.idle);
+    this.idle = null;
+  }
+
+  /** `text`: the token's text, or the slice of it this chunk holds. */
+  private renderToken(t: ChainToken, text: string, hotId: number) {
     switch (t.kind) {
       case 'tag':
-        return html`<span class="tag">${t.text}</span>`;
+        return html`<span class="tag">${text}</span>`;
       case 'step':
-        return html`<span class="step ${t.region}">${t.text}</span>`;
+        return html`<span class="step ${t.region}">${text}</span>`;
       case 'text':
         if (t.region === 'outside' && t.text.trim() !== '') {
-          return html`<span class="outside violation" data-testid="format-violation" title="Text outside <think>/<answer>: a format violation">${t.text}</span>`;
+          return html`<span class="outside violation" data-testid="format-violation" title="Text outside <think>/<answer>: a format violation">${text}</span>`;
         }
-        return html`<span class=${t.region}>${t.text}</span>`;
+        return html`<span class=${t.region}>${text}</span>`;
       case 'box': {
-        const hot = this.hover !== null && this.hover.completion === this.completion && this.hover.id === t.boxId;
+        const hot = hotId === t.boxId;
         const ref: BoxRef = { completion: this.completion, id: t.boxId };
         return html`<span class="box ${t.region} ${hot ? 'hot' : ''}" data-testid="box-token" data-box-id=${t.boxId}
 data-completion=${this.completion} tabindex="0" @mouseenter=${() => emit(this, 'box-hover', ref)}
@@ -76,6 +154,8 @@ data-completion=${this.completion} tabindex="0" @mouseenter=${() => emit(this, '
     base,
     css`
       :host { display: block; }
+      .chunk { content-visibility: auto; contain-intrinsic-block-size: auto 1200px; }
+      .more { height: 1px; }
       .chain {
         white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.55;
         font-family: var(--vscode-editor-font-family, ui-monospace, monospace);
