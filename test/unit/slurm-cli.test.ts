@@ -67,7 +67,7 @@ test('run --detach prints {run, job} per sweep task; ps shows each job\'s state 
   }
   const t = io();
   await main(['ps'], t);
-  assert.match(t.stdout, /^RUN\s+STATUS\s+WHERE\s+STARTED\s+EXIT$/m);
+  assert.match(t.stdout, /^RUN\s+STATUS\s+PID \/ JOB\s+STARTED\s+EXIT$/m);
   assert.match(t.stdout, new RegExp(`^${lines[0]!.run}\\s+exited\\s+job ${lines[0]!.job} COMPLETED\\s`, 'm'));
   assert.match(t.stdout, /fails-\S+\s+failed\s+job \d+ FAILED \(NonZeroExitCode\)\s.*\s4$/m);
   assert.equal(readFileSync(join(runDir(ws, lines[1]!.run), 'stdout.log'), 'utf8'), 'v=b\n');

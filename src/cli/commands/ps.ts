@@ -57,8 +57,8 @@ export const command: Command = {
       io.out('no runs in this workspace\n');
       return 0;
     }
-    const where = (r: PsRow) => (r.job ? jobLine({ jobId: r.job, ...(r.slurmState ? { state: r.slurmState } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.nodes ? { nodes: r.nodes } : {}), script: '', submittedAt: '' }) : r.pid === null ? '-' : `pid ${r.pid}`);
-    const table = [['RUN', 'STATUS', 'WHERE', 'STARTED', 'EXIT'], ...rows.map((r) => [r.run, r.status, where(r), r.startedAt?.replace('T', ' ').slice(0, 19) ?? '-', r.signal ?? (r.exitCode === null ? '-' : String(r.exitCode))])];
+    const where = (r: PsRow) => (r.job ? jobLine({ jobId: r.job, ...(r.slurmState ? { state: r.slurmState } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.nodes ? { nodes: r.nodes } : {}), script: '', submittedAt: '' }) : r.pid === null ? '-' : String(r.pid));
+    const table = [['RUN', 'STATUS', rows.some((r) => r.job) ? 'PID / JOB' : 'PID', 'STARTED', 'EXIT'], ...rows.map((r) => [r.run, r.status, where(r), r.startedAt?.replace('T', ' ').slice(0, 19) ?? '-', r.signal ?? (r.exitCode === null ? '-' : String(r.exitCode))])];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table) io.out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
     return 0;
