@@ -4,8 +4,8 @@
  * are counted and left out. Binary metrics get the exact McNemar test, the others (VQA, pass@k,
  * letter F1) a seeded paired bootstrap.
  */
-import { headline, type MetricName, type MetricResult, type Row } from './metrics';
-import { mcnemarExact, pairedBootstrap, type Bootstrap, type Interval, type McNemar } from './stats';
+import { f1Of, headline, type MetricName, type MetricResult, type Row } from './metrics';
+import { mcnemarExact, meanAt, pairedBootstrap, type Bootstrap, type Interval, type McNemar } from './stats';
 
 export interface Comparison {
   metric: MetricName;
@@ -24,6 +24,31 @@ export interface Comparison {
   significant: boolean;
 }
 
+/**
+ * The headline statistic of each side over resampled indices, from arrays built once (the
+ * bootstrap calls it 2 × resamples times).
+ */
+function resampledStat(metric: MetricName, first: Row[], second: Row[]): (idx: Int32Array, which: 0 | 1) => number {
+  if (metric === 'letter-f1') {
+    const cols = [first, second].map((rows) => ({ tp: Int32Array.from(rows, (r) => r.tp), fp: Int32Array.from(rows, (r) => r.fp), fn: Int32Array.from(rows, (r) => r.fn) }));
+    return (idx, which) => {
+      const c = cols[which]!;
+      let tp = 0;
+      let fp = 0;
+      let fn = 0;
+      for (let i = 0; i < idx.length; i++) {
+        const j = idx[i]!;
+        tp += c.tp[j]!;
+        fp += c.fp[j]!;
+        fn += c.fn[j]!;
+      }
+      return f1Of(tp, fp, fn);
+    };
+  }
+  const scores = [Float64Array.from(first, (r) => r.score), Float64Array.from(second, (r) => r.score)];
+  return (idx, which) => meanAt(scores[which]!, idx);
+}
+
 export function comparePaired(a: MetricResult, b: MetricResult, resamples = 2000): Comparison {
   if (a.metric !== b.metric) throw new Error(`cannot pair ${a.metric} with ${b.metric}`);
   const byId = new Map(b.rows.map((r) => [r.id, r]));
@@ -36,8 +61,7 @@ export function comparePaired(a: MetricResult, b: MetricResult, resamples = 2000
     second.push(o);
   }
   const n = first.length;
-  const sides = [first, second] as const;
-  const boot = pairedBootstrap(n, (idx, which) => headline(a.metric, sides[which], idx), resamples);
+  const boot = pairedBootstrap(n, resampledStat(a.metric, first, second), resamples);
   const va = headline(a.metric, first);
   const vb = headline(b.metric, second);
   let test: McNemar | Bootstrap = boot;

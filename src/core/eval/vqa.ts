@@ -84,8 +84,18 @@ export function processDigitArticle(inText: string): string {
   return words.map((w) => (Object.hasOwn(CONTRACTIONS, w) ? CONTRACTIONS[w]! : w)).join(' ');
 }
 
-/** Both normalisation steps, as applied to each answer when the annotators disagree. */
-export const normalizeVqaAnswer = (s: string): string => processDigitArticle(processPunctuation(s));
+const CACHE = new Map<string, string>();
+
+/** Both normalisation steps, as applied to each answer when the annotators disagree (memoised: answers repeat). */
+export function normalizeVqaAnswer(s: string): string {
+  let v = CACHE.get(s);
+  if (v === undefined) {
+    v = processDigitArticle(processPunctuation(s));
+    if (CACHE.size >= 200_000) CACHE.clear();
+    CACHE.set(s, v);
+  }
+  return v;
+}
 
 const clean = (s: string): string => pyStrip(s.replace(/\n/g, ' ').replace(/\t/g, ' '));
 
