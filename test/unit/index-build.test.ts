@@ -10,7 +10,6 @@ import { completionText } from '../../src/core/schema/record';
 import { FLAG } from '../../src/core/index/columns';
 import { RolloutIndex, RowReadError, type IndexProgress } from '../../src/core/index/rolloutIndex';
 import { benchLine } from '../../bench/generate';
-import { groupSummary, groupsOf, rowWindow } from '../../src/core/index/rows';
 import { expectedRows, randomFile, seededRandom, type ExpectedRow } from './index-records';
 
 let dir = '';
@@ -172,15 +171,10 @@ test('records and groups read back from the file equal the full parse; groups sp
   assert.equal(index.groups.zeroVariance(0), true, 'g1: all totals 1');
   assert.equal(index.groups.zeroVariance(1), false, 'g2: 0 and 1');
   assert.equal(index.groups.zeroVariance(2), false, 'g3: no totals logged');
-  assert.equal(index.firstRowOfStep(2), 4);
-  assert.deepEqual(rowWindow(index, 3, 2).map((r) => [r.row, r.line, r.group, r.step, r.reward, r.formatOk, r.zeroVariance, r.mismatch]), [
-    [3, 4, 'g1', 1, 1, false, true, null],
-    [4, 5, 'g2', 2, 1, false, false, null],
-  ]);
-  assert.deepEqual(rowWindow(index, 0, 9, Int32Array.from([6, 2])).map((r) => [r.row, r.reward, r.index]), [[6, null, null], [2, 0, null]]);
-  assert.deepEqual(groupSummary(index, 1), { id: 1, key: 'g2', step: 1, size: 2, firstRow: 2, rewardMin: 0, rewardMax: 1, zeroVariance: false });
-  assert.deepEqual(Array.from(groupsOf(index, Int32Array.from([5, 3, 0, 2]))), [2, 0, 1]);
-  assert.equal(index.firstRowOfStep(9), -1);
+  const row = (r: number) => [index.line.data[r], index.groups.keys[index.group.data[r]!], index.step.data[r], index.total.data[r], index.fileAt(r)];
+  assert.deepEqual([row(3), row(4), row(6)], [[4, 'g1', 1, 1, path], [5, 'g2', 2, 1, path], [7, 'g3', 2, NaN, path]]);
+  const g2 = index.groups.id('g2')!;
+  assert.deepEqual([index.groups.size.data[g2], index.groups.first.data[g2], index.groups.minTotal.data[g2], index.groups.maxTotal.data[g2]], [2, 2, 0, 1]);
   await index.close();
 });
 

@@ -248,22 +248,6 @@ function maskToRows(mask: Uint8Array): Int32Array {
   return rows;
 }
 
-export type SortColumn = NumericColumn | 'group' | 'format_ok' | 'zero_variance' | 'mismatch';
-
-/** `rows` ordered by a column (absent values last, ties in file order). */
-export function sortRows(index: RolloutIndex, rows: Int32Array, by: SortColumn, descending = false): Int32Array {
-  const keys = new Float64Array(rows.length);
-  const f = index.flags.data;
-  const g = index.group.data;
-  if (by === 'group') rows.forEach((r, k) => (keys[k] = g[r]!));
-  else if (by === 'format_ok') rows.forEach((r, k) => (keys[k] = f[r]! & FLAG.formatOk ? 1 : 0));
-  else if (by === 'mismatch') rows.forEach((r, k) => (keys[k] = f[r]! & FLAG.mismatch ? 1 : 0));
-  else if (by === 'zero_variance') rows.forEach((r, k) => (keys[k] = index.groups.zeroVariance(g[r]!) ? 1 : 0));
-  else rows.forEach((r, k) => (keys[k] = columnValue(index, by, r)));
-  const order = sortedOrder(keys, descending);
-  return Int32Array.from(order, (k) => rows[k]!);
-}
-
 /** Positions of `keys` in sorted order: NaN last, ties by position. */
 export function sortedOrder(keys: Float64Array, descending: boolean): Uint32Array {
   const sign = descending ? -1 : 1;

@@ -429,13 +429,6 @@ export class RolloutIndex {
     return k === n ? out : out.subarray(0, k);
   }
 
-  /** First row with this step, or -1 (a plain scan: steps need not be sorted, 1M rows take ~1 ms). */
-  firstRowOfStep(step: number): number {
-    const st = this.step.data;
-    for (let i = 0; i < this.count; i++) if (st[i] === step) return i;
-    return -1;
-  }
-
   /** The id of `path` in `list`, added when new. */
   private idOf(list: string[], ids: Map<string, number>, path: string): number {
     let id = ids.get(path) ?? list.indexOf(path);
