@@ -207,7 +207,7 @@ test('resume resubmits from the newest checkpoint-N', async () => {
   assert.equal(readFileSync(join(again.dir, 'stdout.log'), 'utf8').trim(), `args: --resume_from_checkpoint ${join(ws, 'out', 'ckpt', 'checkpoint-100')}`);
 });
 
-test('the GPU monitor says why it shows nothing: no nodes yet, then no nvidia-smi on the node', async () => {
+test('the GPU monitor says why it shows nothing (no nodes yet, no nvidia-smi on the node), and reads a node\'s GPUs through srun', async () => {
   const m = manager();
   const run = await m.launch(slurm('gpus', 'echo up; sleep 30'));
   const pending = await jobGpus({ ...run.record, status: 'pending', job: { ...run.record.job!, state: 'PENDING', reason: 'Priority' } }, { env });
@@ -217,6 +217,18 @@ test('the GPU monitor says why it shows nothing: no nodes yet, then no nvidia-sm
   assert.equal(g.ok, false);
   // This machine has no GPU and no nvidia-smi: srun ran inside the job and says so.
   assert.match((g as { message: string }).message, new RegExp(`^srun --jobid=${r.record.job!.jobId} --overlap nvidia-smi did not answer on \\S+: .*nvidia-smi`));
+  // nvidia-smi stand-in (no GPU here): srun runs it inside the job, one task per node; the
+  // answer is read per node, named by `scontrol show hostnames`.
+  const smi = join(ws, 'bin', 'fake-nvidia-smi');
+  mkdirSync(join(ws, 'bin'), { recursive: true });
+  writeFileSync(smi, '#!/bin/sh\necho "0, GPU-aaa, NVIDIA H200, 87, 70000, 143771, 55, 410.5"\necho "1, GPU-bbb, NVIDIA H200, [N/A], 1024, 143771, 40, 120.0"\n', { mode: 0o755 });
+  const ok = await jobGpus(r.record, { env, nvidiaSmi: smi });
+  assert.equal(ok.ok, true, JSON.stringify(ok));
+  if (ok.ok) {
+    assert.equal(ok.perNode.length, 1);
+    assert.equal(ok.perNode[0]!.node, r.record.job!.nodes);
+    assert.deepEqual(ok.perNode[0]!.gpus.map((g) => [g.index, g.name, g.utilization, g.memoryUsed]), [[0, 'NVIDIA H200', 87, 70000], [1, 'NVIDIA H200', undefined, 1024]]);
+  }
   await m.stop(run.id, { intGraceMs: 5_000 });
 });
 
