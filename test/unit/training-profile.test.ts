@@ -102,6 +102,6 @@ test('every preset validates against the profile parser and the JSON schema file
     properties: { profiles: { items: { properties: Record<string, unknown>; required: string[] } } };
   };
   const fields = Object.keys(schema.properties.profiles.items.properties).sort();
-  assert.deepEqual(fields, ['after', 'command', 'cwd', 'description', 'env', 'gpus', 'metrics', 'name', 'output_dir', 'resume', 'rollouts', 'shell']);
+  assert.deepEqual(fields, ['after', 'command', 'cwd', 'description', 'env', 'gpus', 'metrics', 'name', 'output_dir', 'resume', 'rollouts', 'shell', 'slurm', 'sweep', 'target']);
   assert.deepEqual(schema.properties.profiles.items.required, ['name', 'command']);
 });

@@ -167,7 +167,12 @@ function valuePairs(rec: RolloutRecord, s: MemberScore): Pick<CompletionView, 'r
   });
   const names = [...new Set([...Object.keys(s.rewards), ...Object.keys(rec.rewards ?? {})])];
   return {
-    rewards: names.map((n) => pair(n, rec.rewards?.[n], s.rewards[n as keyof MemberScore['rewards']])),
+    // Names come from the file: own properties only (`constructor`, `__proto__` are data here).
+    rewards: names.map((n) => pair(
+      n,
+      rec.rewards && Object.hasOwn(rec.rewards, n) ? rec.rewards[n] : undefined,
+      Object.hasOwn(s.rewards, n) ? s.rewards[n as keyof MemberScore['rewards']] : undefined,
+    )),
     reward: pair('reward', rec.reward, s.reward),
     advantage: pair('advantage', rec.advantage, s.advantage),
   };
