@@ -39,6 +39,8 @@ export interface PredictionEntry {
   /** For an lmms-eval results.json: the task and the logged key, e.g. "pope_accuracy,none". */
   task?: string;
   key?: string;
+  /** The logged value is divided by this (100 for a task that logs percentages); default 1. */
+  scale?: number;
 }
 
 export interface Manifest {
@@ -94,10 +96,14 @@ export function parseManifest(v: unknown, where: string, resolvePath: (p: string
     if (aug !== undefined) spec.augmented = aug;
     if (c.alignment !== undefined) {
       const a = c.alignment;
+      const count = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
       if (typeof a === 'number' && a >= 0 && a <= 1) spec.alignment = { value: a };
-      else if (isObj(a) && Number.isInteger(a.aligned) && Number.isInteger(a.n) && (a.n as number) > 0 && (a.aligned as number) >= 0 && (a.aligned as number) <= (a.n as number)) {
+      // grpo-studio judge --json's summary: alignment = 1 − misaligned / judged (docs/judge.md).
+      else if (isObj(a) && count(a.judged) && count(a.misaligned) && a.judged > 0 && a.misaligned <= a.judged) {
+        spec.alignment = { value: 1 - a.misaligned / a.judged, n: a.judged };
+      } else if (isObj(a) && Number.isInteger(a.aligned) && Number.isInteger(a.n) && (a.n as number) > 0 && (a.aligned as number) >= 0 && (a.aligned as number) <= (a.n as number)) {
         spec.alignment = { value: (a.aligned as number) / (a.n as number), n: a.n as number };
-      } else fail(`${f}.alignment`, 'expected a fraction 0-1 or {"aligned": k, "n": judged}');
+      } else fail(`${f}.alignment`, 'expected a fraction 0-1, {"aligned": k, "n": judged} or {"judged": n, "misaligned": m}');
     }
     return spec;
   });
@@ -139,6 +145,10 @@ export function parseManifest(v: unknown, where: string, resolvePath: (p: string
     const key = optStr(p.key, `${f}.key`);
     if ((task === undefined) !== (key === undefined)) fail(f, '"task" and "key" go together (a logged value of an lmms-eval results.json)');
     if (task && key) Object.assign(e, { task, key });
+    if (p.scale !== undefined) {
+      if (!key) fail(`${f}.scale`, 'only a logged value ("task" and "key") has a scale');
+      e.scale = typeof p.scale === 'number' && p.scale > 0 ? p.scale : fail(`${f}.scale`, 'expected a positive number');
+    }
     return e;
   });
   const pairs = new Set<string>();

@@ -95,8 +95,11 @@ export function buildMatrix(m: Manifest, load: (e: PredictionEntry) => Loaded = 
         errors.push({ file: e.file, error: `no logged "${e.key}" for task "${e.task}" (tasks: ${loaded.tasks.map((x) => x.task).join(', ') || 'none'})` });
         continue;
       }
-      // lmms-eval logs fractions for these metrics; a value above 1 is a percentage.
-      const value = v > 1 ? v / 100 : v;
+      const value = v / (e.scale ?? 1);
+      if (!(value >= 0 && value <= 1)) {
+        errors.push({ file: e.file, error: `logged "${e.key}" of task "${e.task}" is ${v}, not a fraction 0-1${e.scale ? ` after dividing by ${e.scale}` : ' (a task that logs percentages needs "scale": 100)'}` });
+        continue;
+      }
       cell = { checkpoint: e.checkpoint, benchmark: e.benchmark, value, ci95: t.n ? wilson(value * t.n, t.n) : [0, 1], n: t.n ?? 0, logged: true, file: e.file, bad: 0 };
     } else {
       const r = evaluate(loaded.set.items, b.metric);

@@ -26,6 +26,7 @@ function readText(file: string): string {
     throw new PredictionsError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
+    // TextDecoder drops a UTF-8 byte-order mark itself (as Excel's "CSV UTF-8" and utf-8-sig write).
     return UTF8.decode(buf);
   } catch {
     throw new PredictionsError(`${file} is not UTF-8 text`);
