@@ -89,6 +89,10 @@ test('a sweep script is one array job; a literal % in a path is escaped for Slur
   assert.match(s, /^1\)  # sweep = "it's"\n {2}export GRPO_STUDIO_RUN_ID=sw-t1$/m);
   assert.match(s, /^ {2}echo 'it'\\''s'$/m);
   assert.throws(() => renderScript(tasks, { jobName: 'x' }), /folder prefix/);
+  // A profile name or a folder cannot add #SBATCH lines or commands.
+  const one = [{ ...tasks[0]!, dir: '/w/r' }];
+  assert.match(renderScript(one, { jobName: 'grpo-a\nrm -rf ~' }), /^#SBATCH --job-name=grpo-a-rm--rf-$/m);
+  assert.throws(() => renderScript([{ ...one[0]!, dir: '/w/a\nb' }], { jobName: 'x' }), /must be one line/);
 });
 
 test('squeue and sacct answers: array rows expanded, exit status split, states mapped', () => {

@@ -102,9 +102,11 @@ export function renderScript(tasks: readonly ScriptTask[], o: { arrayDirPrefix?:
   const array = tasks.length > 1;
   if (array && !o.arrayDirPrefix) throw new Error('an array job needs the folder prefix of its tasks');
   const out = array ? `${pattern(o.arrayDirPrefix!)}%a` : pattern(first.dir);
+  // A newline in a path would end its #SBATCH line and start another (or a command).
+  for (const v of [first.plan.cwd, out]) if (/[\r\n]/.test(v)) throw new Error(`a Slurm run path must be one line: ${JSON.stringify(v)}`);
   const head = [
     '#!/bin/bash',
-    `#SBATCH --job-name=${dq(o.jobName)}`,
+    `#SBATCH --job-name=${o.jobName.replace(/[^\w.-]+/g, '-')}`,
     `#SBATCH --output=${dq(`${out}/stdout.log`)}`,
     `#SBATCH --error=${dq(`${out}/stderr.log`)}`,
     `#SBATCH --chdir=${dq(first.plan.cwd)}`,
