@@ -4,7 +4,11 @@
  * judge's alignment counts, and tables left out when the manifest lacks their fields.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadManifest } from '../../src/core/eval/folder';
 import { ManifestError, parseManifest, type Manifest } from '../../src/core/eval/manifest';
 import { buildMatrix, type Loaded } from '../../src/core/eval/matrix';
 import { PredictionsError } from '../../src/core/eval/readers';
@@ -93,4 +97,26 @@ test('tables appear only with their fields; the base defaults to the lowest step
   const t = reportTables(aligned).find((x) => x.id === 'alignment')!;
   assert.deepEqual(t.header, ['Model', 'Reasoning', 'Accuracy', 'Alignment']);
   assert.deepEqual(t.rows.map((r) => r[3]!.text), ['—', '85.00%']);
+});
+
+test('a folder of lmms-eval output folders: one checkpoint per model folder, the newest samples file per task', () => {
+  const root = mkdtempSync(join(tmpdir(), 'grpo-eval-folder-'));
+  try {
+    const line = (id: number, pred: string): string => JSON.stringify({ doc_id: id, target: 'yes', filtered_resps: pred, doc_hash: 'h', input: 'Is there a dog?' }) + '\n';
+    for (const [model, older, newer] of [['__ckpt__checkpoint-500', 'No', 'Yes, there is.'], ['__ckpt__checkpoint-1000', 'No', 'Yes']] as const) {
+      mkdirSync(join(root, model));
+      writeFileSync(join(root, model, '2026-12-01T10-00-00.000001_samples_pope.jsonl'), line(0, older) + line(1, older));
+      writeFileSync(join(root, model, '2026-12-02T10-00-00.000001_samples_pope.jsonl'), line(0, newer) + line(1, 'no'));
+      writeFileSync(join(root, model, '2026-12-02T10-00-00.000001_results.json'), '{"results": {}, "configs": {}}');
+    }
+    const m = loadManifest(root);
+    assert.deepEqual(m.checkpoints.map((c) => [c.id, c.step]), [['__ckpt__checkpoint-500', 500], ['__ckpt__checkpoint-1000', 1000]]);
+    assert.deepEqual(m.benchmarks, [{ id: 'pope', label: 'pope', metric: 'pope' }]);
+    assert.deepEqual(m.predictions.map((p) => p.file.slice(root.length + 1)), ['__ckpt__checkpoint-500/2026-12-02T10-00-00.000001_samples_pope.jsonl', '__ckpt__checkpoint-1000/2026-12-02T10-00-00.000001_samples_pope.jsonl']);
+    const x = buildMatrix(m);
+    assert.equal(x.base, '__ckpt__checkpoint-500');
+    assert.equal(x.cells['__ckpt__checkpoint-1000']!.pope!.value, 0.5);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -48,8 +48,9 @@ function fromLayout(dir: string): Manifest {
     if (!files.length) continue;
     const step = stepOf(d);
     checkpoints.push(step === undefined ? { id: d, label: d } : { id: d, label: d, step });
-    for (const f of files) {
-      const benchmark = benchmarkName(f);
+    // lmms-eval writes a new <date>_samples_<task>.jsonl per run: the newest (last by name) counts.
+    const newest = new Map(files.map((f) => [benchmarkName(f), f]));
+    for (const [benchmark, f] of newest) {
       const file = join(dir, d, f);
       predictions.push({ checkpoint: d, benchmark, file });
       if (!metrics.has(benchmark)) {
