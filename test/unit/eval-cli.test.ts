@@ -83,6 +83,12 @@ test('eval: bad lines named on stderr while the rest is scored; usage, unreadabl
   assert.equal(r.code, 0);
   assert.deepEqual(r.err.trim().split('\n').map((l) => l.replace(f, 'F').split(': ').slice(0, 2).join(': ')), ['grpo-studio eval: F:2', 'grpo-studio eval: F:3']);
   assert.equal(last(r.out).n, 2);
+  const esc = join(dir, 'escape.jsonl');
+  writeFileSync(esc, `${JSON.stringify({ id: 1, prediction: 'yes', answer: 'yes' })}\n\u001b]0;pwned\u0007\u001b[2J\n`);
+  const e = cli(dir, 'eval', esc, '--metric', 'pope');
+  assert.equal(e.code, 0);
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(e.err), 'no terminal control character reaches stderr');
+  assert.match(e.err, /escape\.jsonl:2: invalid JSON: .*\\u001b/);
   assert.equal(cli(dir, 'eval', f).code, 2);
   assert.match(cli(dir, 'eval', f, '--metric', 'pass@0').err, /unknown metric 'pass@0'/);
   assert.equal(cli(dir, 'eval', 'nope.jsonl', '--metric', 'vqa').code, 2);

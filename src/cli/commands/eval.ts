@@ -31,6 +31,9 @@ Bad lines go to stderr as <file>:<line>: <error>; the others are scored. Exit 0 
 were scored, 1 when none could be, 2 for bad usage or a file that cannot be read.
 `;
 
+/** Control characters from a file (terminal escapes in a hostile line) shown as \\uXXXX, not sent to the terminal. */
+export const printable = (s: string): string => s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 const ci = (c: Interval): string => `[${pct(c[0])}, ${pct(c[1])}]`;
 const signed = (v: number): string => `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(2)} pts`;
@@ -120,7 +123,7 @@ export const command: Command = {
       try {
         const set = readPredictions(f, format);
         const r = evaluate(set.items, metric);
-        for (const b of [...set.bad, ...r.bad].sort((x, y) => x.line - y.line)) io.err(`grpo-studio eval: ${b.file}:${b.line}: ${b.error}\n`);
+        for (const b of [...set.bad, ...r.bad].sort((x, y) => x.line - y.line)) io.err(`grpo-studio eval: ${b.file}:${b.line}: ${printable(b.error)}\n`);
         for (const n of set.notes) io.err(`grpo-studio eval: note: ${n}\n`);
         results.push(r);
         formats.push(set.format);

@@ -11,6 +11,7 @@ import { buildMatrix, type Matrix } from '../../core/eval/matrix';
 import { renderHtml } from '../../core/eval/reportHtml';
 import { renderMarkdown } from '../../core/eval/reportMd';
 import { parseArgs, UsageError, type CliIO, type Command } from '../io';
+import { printable } from './eval';
 
 const HELP = `usage: grpo-studio report <eval.json | folder> [--out <path>] [--json]
 
@@ -62,8 +63,8 @@ export const command: Command = {
       io.err(`grpo-studio report: ${e.message}\n`);
       return 2;
     }
-    for (const e of matrix.errors) io.err(`grpo-studio report: ${e.error}\n`);
-    for (const b of matrix.bad) io.err(`grpo-studio report: ${b.file}:${b.line}: ${b.error}\n`);
+    for (const e of matrix.errors) io.err(`grpo-studio report: ${printable(e.error)}\n`);
+    for (const b of matrix.bad) io.err(`grpo-studio report: ${b.file}:${b.line}: ${printable(b.error)}\n`);
     if (!Object.keys(matrix.cells).length) {
       io.err(`grpo-studio report: no checkpoint × benchmark value could be computed from ${input}\n`);
       return 1;
