@@ -91,6 +91,7 @@ test('eval: bad lines named on stderr while the rest is scored; usage, unreadabl
   assert.match(e.err, /escape\.jsonl:2: invalid JSON: .*\\u001b/);
   assert.equal(cli(dir, 'eval', f).code, 2);
   assert.match(cli(dir, 'eval', f, '--metric', 'pass@0').err, /unknown metric 'pass@0'/);
+  assert.match(cli(dir, 'eval', f, '--metric', 'constructor').err, /unknown metric 'constructor'/);
   assert.equal(cli(dir, 'eval', 'nope.jsonl', '--metric', 'vqa').code, 2);
   const none = cli(dir, 'eval', f, '--metric', 'vqa');
   assert.equal(none.code, 1);

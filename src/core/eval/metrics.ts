@@ -178,7 +178,7 @@ function passRow(item: PredictionItem, k: number): Omit<Row, 'id'> | string {
 }
 
 export function parseMetric(name: string): MetricName | null {
-  if (name in SCORERS) return name as MetricName;
+  if (Object.hasOwn(SCORERS, name)) return name as MetricName;
   const m = /^pass@([1-9]\d*)$/.exec(name);
   return m ? (name as MetricName) : null;
 }
