@@ -120,3 +120,13 @@ test('a folder of lmms-eval output folders: one checkpoint per model folder, the
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('ids are only ids: a checkpoint "__proto__" and a benchmark "constructor" get their cells and pollute nothing', () => {
+  const m = parse({ checkpoints: [{ id: '__proto__', step: 0 }, { id: 'b', step: 1 }], benchmarks: [{ id: 'constructor', metric: 'exam-score' }], predictions: [{ checkpoint: '__proto__', benchmark: 'constructor', file: 'x' }, { checkpoint: 'b', benchmark: 'constructor', file: 'y' }] });
+  const x = buildMatrix(m, (e) => ({ kind: 'items', set: { format: 'jsonl', files: [e.file], items: items(e.file, (i) => i < 10), bad: [], notes: [] } }));
+  assert.equal(x.cells['__proto__']!['constructor']!.value, 0.25);
+  assert.equal(x.cells.b!['constructor']!.delta!.value, 0);
+  assert.equal(({} as Record<string, unknown>)['constructor'], Object);
+  assert.equal(Object.getPrototypeOf({}), Object.prototype);
+  assert.ok(renderMarkdown(x).includes('\\_\\_proto\\_\\_ (base)'));
+});

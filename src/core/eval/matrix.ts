@@ -69,9 +69,10 @@ export function baseOf(m: Manifest): string {
 
 export function buildMatrix(m: Manifest, load: (e: PredictionEntry) => Loaded = defaultLoader): Matrix {
   const base = baseOf(m);
-  const cells: Matrix['cells'] = {};
+  // Null-prototype maps: ids come from manifests and folder names ("__proto__" is just an id).
+  const cells: Matrix['cells'] = Object.create(null);
   const results = new Map<string, MetricResult>();
-  const bias: Matrix['bias'] = {};
+  const bias: Matrix['bias'] = Object.create(null);
   const bad: BadLine[] = [];
   const errors: Matrix['errors'] = [];
   const bench = new Map(m.benchmarks.map((b) => [b.id, b]));
@@ -109,7 +110,7 @@ export function buildMatrix(m: Manifest, load: (e: PredictionEntry) => Loaded = 
       if (r.parts) cell.parts = r.parts;
       if (!(e.benchmark in bias)) bias[e.benchmark] = biasProbe(loaded.set.items, b.metric);
     }
-    (cells[e.checkpoint] ??= {})[e.benchmark] = cell;
+    (cells[e.checkpoint] ??= Object.create(null) as Record<string, Cell>)[e.benchmark] = cell;
   }
   for (const b of m.benchmarks) {
     const ref = cells[base]?.[b.id];
