@@ -1,31 +1,57 @@
 /**
- * `node --import tsx bench/viewer-open.ts [completions]`: the viewer's model alone on a generated
- * native file (default 1M completions, reused from bench-data/ when there): first rows, whole
- * file read and scored, bytes held per completion (JS heap + ArrayBuffers after a full GC) and
- * the view's own count, beside the index build alone (a scan, no parse) of the same file in the
- * same run, so a loaded machine shows as a ratio.
+ * `node --import tsx bench/viewer-open.ts [completions] [native|verl]`: the viewer's model alone on
+ * a generated file (default 1M native completions, reused from bench-data/ when there; `verl`
+ * rewrites the same completions as verl's rollout dump, one folder of `<step>.jsonl`, read
+ * through its adapter and the spill file): first rows, whole file read and scored, bytes held per
+ * completion (JS heap + ArrayBuffers after a full GC) and the view's own count, beside the index
+ * scan of the native file in the same run, so a loaded machine shows as a ratio.
  */
-import { mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { generateBenchFile } from './generate';
 import { measureViewerOpen } from './live';
 import { RolloutIndex } from '../src/core/index/rolloutIndex';
 
-const completions = Number(process.argv[2] ?? 1_000_000);
+const count = Number(process.argv[2] ?? 1_000_000);
+const format = process.argv[3] === 'verl' ? 'verl' : 'native';
 const dir = join(__dirname, '..', 'bench-data');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `viewer-${completions}.jsonl`);
+const file = join(dir, `viewer-${count}.jsonl`);
+
+/** The bench file as verl's `_dump_generations` writes it: input, output, gts, score, step, per step a file. */
+async function verlFolder(src: string): Promise<string> {
+  const out = join(dir, `viewer-${count}-verl2`);
+  if (existsSync(join(out, 'done'))) return out;
+  mkdirSync(out, { recursive: true });
+  let fd = -1;
+  let step = -1;
+  for await (const line of createInterface({ input: createReadStream(src) })) {
+    const r = JSON.parse(line) as { step: number; prompt: { text: string }; completion: string; solution: string; reward: number; rewards: Record<string, number> };
+    if (r.step !== step) {
+      if (fd >= 0) closeSync(fd);
+      step = r.step;
+      fd = openSync(join(out, `${step}.jsonl`), 'w');
+    }
+    // gts is the group's ground truth (the bench's right letter), so the 8 rollouts of a prompt form a group.
+    writeSync(fd, JSON.stringify({ input: r.prompt.text, output: r.completion, gts: 'A', score: r.reward, step, acc: r.rewards.accuracy }) + '\n');
+  }
+  if (fd >= 0) closeSync(fd);
+  closeSync(openSync(join(out, 'done'), 'w'));
+  return out;
+}
 
 async function main(): Promise<void> {
-  const gen = await generateBenchFile(file, completions);
+  const gen = await generateBenchFile(file, count);
+  const target = format === 'verl' ? await verlFolder(file) : file;
   // The viewer first, so what it holds is not mixed with the scan's index.
-  const v = await measureViewerOpen(file);
+  const v = await measureViewerOpen(target);
   const t0 = performance.now();
   const index = new RolloutIndex(file);
   await index.update();
   const indexMs = performance.now() - t0;
   await index.close();
-  console.log(JSON.stringify({ completions: v.completions, mb: Math.round(gen.bytes / 1e6), indexBuildMs: Math.round(indexMs), ...v, loadedVsIndex: v.loadedMs / indexMs }));
+  console.log(JSON.stringify({ format, mb: Math.round(gen.bytes / 1e6), indexBuildMs: Math.round(indexMs), ...v, loadedVsIndex: v.loadedMs / indexMs }));
 }
 
 void main();

@@ -1,6 +1,6 @@
 /**
  * The viewer's saved state (selection, filter, scroll, frame) as VS Code gives it back after the
- * page was hidden or reloaded, through the shared host channel (../shared/host-channel.ts).
+ * page was hidden or reloaded, through the shared host channel (webview/shared/host-channel.ts).
  */
 import { EMPTY_STATE, type ViewerState } from '../../src/protocol/viewer';
 

@@ -23,6 +23,12 @@ export interface CursorTiming {
   rotateGraceMs: number;
   /** Most bytes read from one file in one pass, so one huge file does not starve the rest. */
   passBytes: number;
+  /**
+   * The read buffer (`chunkBytes` long), shared by every cursor of one follower: they pump one
+   * after another and the line splitter copies what it keeps, so a folder of a thousand per-step
+   * files holds one buffer, not a thousand.
+   */
+  buffer?: Buffer;
 }
 
 export interface FileCursor {
@@ -54,7 +60,7 @@ export class TextCursor implements FileCursor {
     private readonly timing: CursorTiming,
     private readonly onEvent: (e: CursorEvent, path: string) => void,
   ) {
-    this.buf = Buffer.allocUnsafe(timing.chunkBytes);
+    this.buf = timing.buffer ?? Buffer.allocUnsafe(timing.chunkBytes);
     this.restart();
   }
 

@@ -167,6 +167,9 @@ export class RolloutFollower {
     return (await sourceFiles(path, format)).map((f) => ({ ...f, format }));
   }
 
+  /** One read buffer for every text cursor of this follower (they pump in turn). */
+  private readBuffer: Buffer | null = null;
+
   private cursorFor(f: SourceFile & { format: FormatName }): FileCursor {
     let c = this.cursors.get(f.path);
     if (c) return c;
@@ -174,8 +177,11 @@ export class RolloutFollower {
     if (f.format === 'trl' && f.role === 'records') {
       c = new ParquetCursor(f.path, this.sink, this.opts, () => this.trlRun(f.path), onEvent);
     } else {
+      const chunkBytes = this.opts.chunkBytes ?? 1 << 20;
+      if (this.readBuffer?.length !== chunkBytes) this.readBuffer = Buffer.allocUnsafe(chunkBytes);
       const timing = {
-        chunkBytes: this.opts.chunkBytes ?? 1 << 20,
+        chunkBytes,
+        buffer: this.readBuffer,
         blockIdleMs: this.opts.blockIdleMs ?? 1000,
         rotateGraceMs: this.opts.rotateGraceMs ?? 2000,
         passBytes: 16 << 20,

@@ -8,6 +8,7 @@
  * rollouts are scattered over the file. The group is therefore: within one step, the rows with
  * the identical `input` and `gts` (docs/formats.md#verl).
  */
+import { createHash } from 'node:crypto';
 import type { RolloutRecord } from '../schema/record';
 import { jsonLines } from './text';
 import { finiteNumber, isObj, stepValue, type RecordSink, type TextParser } from './types';
@@ -86,7 +87,9 @@ export function verlParser(sink: RecordSink, fileStep?: number): TextParser {
     const stepKey = step === undefined ? '?' : String(step);
     let groups = steps.get(stepKey);
     if (!groups) steps.set(stepKey, (groups = new Map()));
-    const key = JSON.stringify([input ?? null, gts ?? null]);
+    // A digest, not the text: the map lives as long as the file is followed, and a chat-templated
+    // prompt is kilobytes per group.
+    const key = createHash('sha1').update(JSON.stringify([input ?? null, gts ?? null])).digest('base64');
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { id: `${stepKey}/${groups.size}`, label: promptLabel(input), size: 0, firstLine: loc.line }));
     rec.group = g.id;
@@ -110,8 +113,11 @@ const MAX_NAMED = 10;
 /** `(input "…")`, its start and end when long: a chat template's system turn opens it, its question or answer cue ends it. */
 function promptLabel(input: string | undefined): string {
   if (input === undefined) return '(no input)';
-  const flat = input.replace(/\s+/g, ' ').trim();
-  return `(input "${flat.length > 64 ? `${flat.slice(0, 30)}…${flat.slice(-30)}` : flat}")`;
+  const head = input.slice(0, 256).replace(/\s+/g, ' ').trimStart();
+  const flat = input.length <= 256 ? head.trimEnd() : null;
+  const label = flat !== null && flat.length <= 64 ? flat : `${head.slice(0, 30)}…${input.slice(-256).replace(/\s+/g, ' ').trimEnd().slice(-30)}`;
+  // A copy: slices of the prompt would keep the whole prompt alive as long as the group is known.
+  return Buffer.from(`(input "${label}")`, 'utf8').toString('utf8');
 }
 
 /**
