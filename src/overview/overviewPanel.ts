@@ -3,32 +3,41 @@
  * format), following it live. One panel per source; asking again reveals it. The webview speaks
  * first (`ready`) and is rebuilt each time it is shown (no retainContextWhenHidden), so every
  * `ready` gets everything so far; in between, only the steps that changed are posted, at most
- * about 4 times a second (LiveOverview coalesces). A panel left open is restored after a reload.
+ * about 4 times a second (LiveOverview coalesces). It reads the source's shared model (LiveSources:
+ * the viewer of the same file or folder uses the same follower and scores), so a settings change
+ * rescores once for both and redraws it from the update that follows. A panel left open is
+ * restored after a reload.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LiveOverview, type OverviewUpdate } from '../core/overview/liveOverview';
 import { REWARD_VARIANTS } from '../core/rewards/variants';
 import { isOverviewWebviewMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus, type OverviewWebviewMessage } from '../protocol/overview';
-import { readConfig, type StudioConfig } from '../config';
+import { readConfig } from '../config';
 import { logError } from '../log';
 import { loadPanel, PanelChannel } from '../webviewPanel';
+import type { LiveLease, LiveSources } from '../viewer/liveSources';
 
 export const OVERVIEW_VIEW_TYPE = 'grpoStudio.runOverview';
 
 class OverviewPanel implements vscode.Disposable {
-  private live: LiveOverview;
+  private readonly lease: LiveLease;
+  private readonly live: LiveOverview;
   private readonly channel: PanelChannel<OverviewHostMessage, OverviewWebviewMessage>;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
     readonly target: string,
     extensionUri: vscode.Uri,
+    sources: LiveSources,
     onDispose: () => void,
   ) {
     panel.title = `Run Overview: ${path.basename(target)}`;
     loadPanel(panel, extensionUri, { bundle: 'overview', title: 'Run Overview', rootId: 'run-overview' });
-    this.live = this.follow(readConfig());
+    const c = readConfig();
+    this.lease = sources.acquire(target, { variant: c.rewardVariant, matching: c.boxMatching, minPixels: c.minPixels, maxPixels: c.maxPixels });
+    this.lease.started.catch((e) => logError(`run overview: cannot follow ${this.target}`, e));
+    this.live = new LiveOverview(this.lease.live, (u) => this.update(u));
     this.channel = new PanelChannel(panel, {
       name: 'run overview',
       isMessage: isOverviewWebviewMessage,
@@ -41,22 +50,7 @@ class OverviewPanel implements vscode.Disposable {
     });
   }
 
-  private follow(config: StudioConfig): LiveOverview {
-    const options = { variant: config.rewardVariant, matching: config.boxMatching, minPixels: config.minPixels, maxPixels: config.maxPixels };
-    const live = new LiveOverview(this.target, options, (u) => this.update(live, u));
-    live.start().catch((e) => logError(`run overview: cannot follow ${this.target}`, e));
-    return live;
-  }
-
-  /** Settings changed (reward variant, matching, pixels): recount from the start. */
-  async rescore(config: StudioConfig): Promise<void> {
-    const old = this.live;
-    this.live = this.follow(config);
-    await old.close();
-  }
-
-  private update(live: LiveOverview, u: OverviewUpdate): void {
-    if (live !== this.live) return;
+  private update(u: OverviewUpdate): void {
     this.post(u.reset ? this.showMessage(u) : { type: 'steps', steps: u.steps, status: status(u) });
   }
 
@@ -65,7 +59,7 @@ class OverviewPanel implements vscode.Disposable {
     const source: OverviewSource = {
       target: this.target,
       name: path.basename(this.target),
-      format: this.live.format,
+      format: this.lease.live.format,
       variant,
       rewards: [...REWARD_VARIANTS[variant].rewards],
     };
@@ -86,7 +80,7 @@ class OverviewPanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.live.close();
+    void this.live.close().finally(() => this.lease.release());
     this.channel.dispose();
   }
 }
@@ -100,7 +94,7 @@ export class RunOverviews implements vscode.Disposable {
   private readonly open = new Map<string, OverviewPanel>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly sources: LiveSources) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(OVERVIEW_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
@@ -108,11 +102,6 @@ export class RunOverviews implements vscode.Disposable {
           if (target) this.attach(panel, target);
           else panel.dispose();
         },
-      }),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration('grpoStudio')) return;
-        const config = readConfig();
-        for (const p of this.open.values()) void p.rescore(config);
       }),
     );
   }
@@ -132,7 +121,7 @@ export class RunOverviews implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel, target: string): void {
     const key = path.resolve(target);
     this.open.get(key)?.panel.dispose();
-    const p: OverviewPanel = new OverviewPanel(panel, key, this.extensionUri, () => {
+    const p: OverviewPanel = new OverviewPanel(panel, key, this.extensionUri, this.sources, () => {
       if (this.open.get(key) === p) this.open.delete(key);
     });
     this.open.set(key, p);

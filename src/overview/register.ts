@@ -9,7 +9,7 @@ import { RunOverviews } from './overviewPanel';
 import { unwrapSourceNode } from '../sources/sourcesTree';
 
 export function registerRunOverview(extensionUri: vscode.Uri, viewers: Viewers): vscode.Disposable[] {
-  const overviews = new RunOverviews(extensionUri);
+  const overviews = new RunOverviews(extensionUri, viewers.sources);
   const show = async (arg?: unknown): Promise<void> => {
     // A Uri (Explorer), a Rollout Sources node, a path (scripts, tests), else the focused viewer's source.
     const node = unwrapSourceNode(arg);

@@ -8,11 +8,12 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LiveRollouts, type LiveUpdate } from '../core/view/liveRollouts';
+import type { LiveRollouts, LiveUpdate } from '../core/view/liveRollouts';
+import type { LiveLease, LiveSources } from './liveSources';
 import { buildGroupDetail, type DetailOptions } from '../core/view/groupDetail';
 import type { LoadedRecord, RolloutView, RecordVerdicts } from '../core/view/rolloutView';
 import {
-  BAD_LINES_SENT, EMPTY_STATE, LIVE_UPDATE_MS, NOTES_SENT, isWebviewMessage,
+  BAD_LINES_SENT, EMPTY_STATE, NOTES_SENT, isWebviewMessage,
   type BoxFrameSetting, type FilterReading, type HostMessage, type SourceInfo, type SourceNote, type ViewerState, type WebviewMessage,
 } from '../protocol/viewer';
 import { viewerHtml, makeNonce } from './html';
@@ -28,6 +29,8 @@ export interface ViewerContext {
   config(): StudioConfig;
   /** The judge's verdicts, and news of a run (a file's cache grew). */
   verdicts?: { lookup: RecordVerdicts; onDidJudge: vscode.Event<string> };
+  /** The followed sources, shared with the Run Overview (one follower per source). */
+  sources: LiveSources;
 }
 
 /** What a judge command asks a viewer for. */
@@ -36,6 +39,7 @@ export type JudgeScope = 'group' | 'step' | 'filtered';
 export class ViewerConnection implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly live: LiveRollouts;
+  private readonly lease: LiveLease;
   private resolveImage: ReturnType<typeof createImageResolver>;
   private state: ViewerState = { ...EMPTY_STATE };
   private ready = false;
@@ -70,10 +74,10 @@ export class ViewerConnection implements vscode.Disposable {
       codiconsUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'codicons', 'codicon.css')).toString(),
       title: panel.title,
     });
-    this.live = new LiveRollouts(ViewerConnection.targetOf(files), this.options(), (u) => this.onLive(u), {
-      intervalMs: LIVE_UPDATE_MS,
-      onNotes: (notes) => this.logNotes(notes),
-    });
+    this.lease = ctx.sources.acquire(ViewerConnection.targetOf(files), this.options(), { list: true });
+    this.live = this.lease.live;
+    const unsubscribe = this.live.subscribe({ update: (u) => this.onLive(u), notes: (notes) => this.logNotes(notes) });
+    this.disposables.push({ dispose: unsubscribe });
     const verdicts = ctx.verdicts;
     if (verdicts) {
       void this.live.set.setVerdicts(verdicts.lookup).catch((e) => logError('viewer', e));
@@ -82,7 +86,7 @@ export class ViewerConnection implements vscode.Disposable {
       }));
     }
     const started = Date.now();
-    this.live.start().catch((e: unknown) => {
+    this.lease.started.catch((e: unknown) => {
       logError('viewer', e);
       this.post({ type: 'error', message: `Cannot follow ${this.target}: ${e instanceof Error ? e.message : String(e)}` });
     });
@@ -319,7 +323,7 @@ export class ViewerConnection implements vscode.Disposable {
   /** Re-reads settings and recomputes every reward; the webview re-requests what it shows. */
   async recompute(): Promise<void> {
     const set = this.set;
-    await set.rescore(this.options());
+    await this.live.rescore(this.options());
     this.post({ type: 'listChanged', total: set.filteredCount, grown: false });
     if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
   }
@@ -363,7 +367,7 @@ export class ViewerConnection implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
-    void this.live.close().catch((e) => logError('viewer', e));
+    this.lease.release();
   }
 }
 

@@ -1,12 +1,15 @@
 /**
  * Every open viewer, and which one has focus: palette commands (next/previous group, filter,
  * recompute, reveal) act on the focused one. Opens rollout files in the custom editor and
- * folders in a panel that VS Code restores after a reload (serializer).
+ * folders in a panel that VS Code restores after a reload (serializer). Holds the followed
+ * sources (`sources`) that viewers and the Run Overview share: one follower per source.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { detectFormat } from '../core/ingest/detect';
 import { ViewerConnection, type ViewerContext } from './viewerConnection';
+import { LiveSources } from './liveSources';
+import { logError } from '../log';
 
 export const EDITOR_VIEW_TYPE = 'grpoStudio.rolloutViewer';
 export const EDITOR_VIEW_TYPE_ANY = 'grpoStudio.rolloutViewerAny';
@@ -15,8 +18,13 @@ export const FOLDER_VIEW_TYPE = 'grpoStudio.folderViewer';
 export class Viewers implements vscode.Disposable, vscode.CustomReadonlyEditorProvider {
   private readonly open = new Set<ViewerConnection>();
   private active: ViewerConnection | undefined;
+  /** Every followed source, shared by the viewers and overviews of it. */
+  readonly sources = new LiveSources({}, (e) => logError('rollout source', e));
+  private readonly ctx: ViewerContext;
 
-  constructor(private readonly ctx: ViewerContext) {}
+  constructor(ctx: Omit<ViewerContext, 'sources'>) {
+    this.ctx = { ...ctx, sources: this.sources };
+  }
 
   get focused(): ViewerConnection | undefined {
     return this.active;
@@ -103,14 +111,16 @@ export class Viewers implements vscode.Disposable, vscode.CustomReadonlyEditorPr
     return c;
   }
 
-  /** Settings changed: every open viewer recomputes. */
+  /** Settings changed: each followed source rescores once (when its scoring changed); every viewer and overview of it draws again. */
   async recomputeAll(): Promise<void> {
-    await Promise.all([...this.open].map((c) => c.recompute()));
+    const c = this.ctx.config();
+    await this.sources.rescoreAll({ variant: c.rewardVariant, matching: c.boxMatching, minPixels: c.minPixels, maxPixels: c.maxPixels });
   }
 
   dispose(): void {
     for (const c of this.open) c.dispose();
     this.open.clear();
+    void this.sources.close();
   }
 }
 

@@ -1,17 +1,13 @@
 /**
- * A RunOverview fed by the follower: what a file, a folder of per-step files or a glob holds now,
- * then whatever is appended, in any trainer format. Every batch goes into the overview at once;
- * what the panel is told is coalesced to at most one update per `intervalMs` (default 250 ms,
- * ≤ 4 a second) and carries only the steps that changed. A truncated file starts everything over
- * (a restarted run rewriting its output): the next update says `reset` and carries every step.
+ * A RunOverview over a followed source: it listens to the source's LiveRollouts (the one a viewer
+ * of the same file or folder uses too: one follower, one index, one score per row) and reads its
+ * numbers from that model. What the panel is told is coalesced to at most one update per
+ * `intervalMs` (default 250 ms, ≤ 4 a second) and carries only the steps whose groups changed.
+ * When the rows change other than by arriving (a truncated file read again, a rescore under new
+ * settings) the next update says `reset` and carries every step.
  */
-import { stat } from 'node:fs/promises';
-import { detectFormat } from '../ingest/detect';
-import { isDirectory } from '../ingest/files';
-import { followRollouts, type FollowBatch, type FollowOptions, type RolloutFollower } from '../ingest/follow';
-import type { FormatName } from '../ingest/types';
-import type { RolloutRecord } from '../schema/record';
-import { RunOverview, type OverviewScoreOptions } from './runOverview';
+import type { LiveRollouts } from '../view/liveRollouts';
+import { RunOverview } from './runOverview';
 import type { StepSummary } from './stepSummary';
 
 export interface OverviewUpdate {
@@ -31,85 +27,48 @@ export interface OverviewUpdate {
 
 export interface LiveOverviewOptions {
   intervalMs?: number;
-  follow?: FollowOptions;
 }
 
 export class LiveOverview {
-  overview: RunOverview;
-  format: FormatName | null = null;
-  private follower: RolloutFollower | null = null;
-  private restarting = false;
+  readonly overview: RunOverview;
   private reset = true;
-  private reading = true;
-  private stepsInferred = false;
-  private problem: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastPost = 0;
   private closed = false;
   private readonly intervalMs: number;
+  private readonly unsubscribe: () => void;
+  private sent = { reading: true, problem: null as string | null, unstepped: 0 };
 
   constructor(
-    readonly target: string,
-    private readonly options: OverviewScoreOptions,
+    readonly live: LiveRollouts,
     private readonly onUpdate: (u: OverviewUpdate) => void,
-    private readonly opts: LiveOverviewOptions = {},
+    opts: LiveOverviewOptions = {},
   ) {
-    this.overview = new RunOverview(options);
     this.intervalMs = opts.intervalMs ?? 250;
-  }
-
-  /** Starts following; resolves once following has begun. */
-  async start(): Promise<void> {
-    const detected = await detectFormat(this.target).catch(() => null);
-    // As the viewer: a file nothing recognises is read as native v1 so its problems are reported;
-    // an empty one waits for its first bytes to say what it is.
-    let format: FormatName | undefined = this.opts.follow?.format ?? detected?.format;
-    if (!format && !(await isDirectory(this.target)) && ((await stat(this.target).catch(() => null))?.size ?? 0) > 0) format = 'native';
-    this.format = format ?? null;
-    if (this.closed) return;
-    const follower = await followRollouts(this.target, (b) => this.take(b), { ...this.opts.follow, format }, (e) => {
-      this.problem = e instanceof Error ? e.message : String(e);
-      this.schedule();
+    this.overview = new RunOverview(live.options, live.set);
+    this.unsubscribe = live.subscribe({
+      update: (u) => {
+        if (u.recount) {
+          this.overview.recount();
+          this.reset = true;
+        } else this.overview.touched(u.touched);
+        this.schedule();
+      },
+      rescoring: () => this.overview.rescoring(live.options),
     });
-    this.follower = follower;
-    void follower.ready.then(() => {
-      if (this.follower !== follower) return;
-      this.reading = false;
-      this.format ??= follower.format ?? null;
+    // Rows scored before this overview attached bring their box IoUs by being read back once
+    // (after a rescore in progress, which hands every row over anyway).
+    void live.afterRescores().then(async () => {
+      if (this.closed || live.rescoring) return;
+      this.overview.rescoring(live.options);
+      await this.overview.readEarlierBoxes();
       this.schedule();
     });
     this.schedule();
   }
 
-  private take(b: FollowBatch): void {
-    if (this.closed || this.restarting) return;
-    if (b.events.some((e) => e.event === 'truncated')) {
-      void this.restart();
-      return;
-    }
-    const records: RolloutRecord[] = [];
-    for (const { record, loc } of b.records) {
-      if (loc.file.endsWith('.verdicts.jsonl')) continue;
-      if (record.meta?.step_inferred === true) this.stepsInferred = true;
-      records.push(record);
-    }
-    this.overview.add(records);
-    this.schedule();
-  }
-
-  /** Recounts from the start: a new overview, a new follower reading every file again. */
-  private async restart(): Promise<void> {
-    this.restarting = true;
-    const old = this.follower;
-    this.follower = null;
-    await old?.close();
-    if (this.closed) return;
-    this.overview = new RunOverview(this.options);
-    this.reset = true;
-    this.reading = true;
-    this.stepsInferred = false;
-    this.restarting = false;
-    await this.start();
+  get target(): string {
+    return this.live.target;
   }
 
   private schedule(): void {
@@ -121,25 +80,36 @@ export class LiveOverview {
     }, wait);
   }
 
+  private get reading(): boolean {
+    return this.live.status().loading || this.overview.readingBoxes;
+  }
+
+  private get problem(): string | null {
+    return this.live.status().problem ?? this.overview.problem;
+  }
+
   private flush(): void {
     if (this.closed) return;
     const reset = this.reset;
     if (!reset && !this.overview.hasChanges && this.lastPost > 0 && !this.statusChanged()) return;
     this.reset = false;
     this.lastPost = Date.now();
-    this.sent = { reading: this.reading, problem: this.problem, unstepped: this.overview.unstepped };
-    this.onUpdate({
+    const u = this.state(reset);
+    this.sent = { reading: u.reading, problem: u.problem, unstepped: u.unstepped };
+    this.onUpdate(u);
+  }
+
+  private state(reset: boolean): OverviewUpdate {
+    return {
       reset,
       steps: reset ? this.overview.all() : this.overview.take(),
       unstepped: this.overview.unstepped,
       loggedNames: [...this.overview.loggedNames],
-      stepsInferred: this.stepsInferred,
+      stepsInferred: this.live.stepsInferred,
       reading: this.reading,
       problem: this.problem,
-    });
+    };
   }
-
-  private sent = { reading: true, problem: null as string | null, unstepped: 0 };
 
   private statusChanged(): boolean {
     return this.sent.reading !== this.reading || this.sent.problem !== this.problem || this.sent.unstepped !== this.overview.unstepped;
@@ -147,21 +117,15 @@ export class LiveOverview {
 
   /** Everything known now, for a panel that (re)connects. */
   snapshot(): OverviewUpdate {
-    return {
-      reset: true,
-      steps: this.overview.all(),
-      unstepped: this.overview.unstepped,
-      loggedNames: [...this.overview.loggedNames],
-      stepsInferred: this.stepsInferred,
-      reading: this.reading,
-      problem: this.problem,
-    };
+    return this.state(true);
   }
 
+  /** Stops listening (the source itself is closed by whoever shares it out). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.follower?.close();
+    this.unsubscribe();
+    await this.overview.close();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * What the run overview knows about one training step: the numbers each chart draws. Plain
  * JSON (no NaN, no Infinity) so it crosses to the webview as is; the protocol re-exports it.
+ * Rewards and totals are the index's columns (32-bit floats), as the viewer shows them.
  */
 
 /** Mean and sample standard deviation (N − 1; 0 below two values) of `n` values. */
@@ -22,7 +23,11 @@ export interface StepSummary {
   step: number;
   completions: number;
   groups: number;
-  /** Groups of ≥ 2 completions whose recomputed totals are all equal (no learning signal). */
+  /**
+   * Groups the viewer flags `zero_variance` (no learning signal): ≥ 2 completions whose totals
+   * are all equal, the logged totals when every member logged one (what the trainer learned
+   * from), else the recomputed ones.
+   */
   zeroVarianceGroups: number;
   /** Mean over groups of each group's sample std of the recomputed total (TRL logs this as `reward_std`). */
   groupStd: number;

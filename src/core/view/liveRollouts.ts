@@ -1,9 +1,11 @@
 /**
  * A RolloutView fed by the follower: what a file, a folder of per-step files or a glob holds now,
  * then whatever is appended, in any trainer format. Each batch the follower reads goes into the
- * set at once (rescoring only the groups it touched); what the viewer is told is coalesced into
- * at most one update per `intervalMs`, so a fast writer costs one message per interval and
- * nothing queues. Pure core: the host turns updates into webview messages.
+ * set at once (rescoring only the groups it touched); what its listeners are told is coalesced
+ * into at most one update per `intervalMs`, so a fast writer costs one message per interval and
+ * nothing queues. Several views of one source (a viewer and the Run Overview) listen to one
+ * instance (src/viewer/liveSources.ts shares it): one follower, one index, one rescore when the
+ * settings change. Pure core: the host turns updates into webview messages.
  */
 import { stat } from 'node:fs/promises';
 import { detectFormat } from '../ingest/detect';
@@ -21,12 +23,28 @@ export interface LiveUpdate {
   grown: boolean;
   /** Keys of existing groups that gained completions. */
   grew: Set<string>;
+  /** Ids of every group a settle scored since the last update (new and grown). */
+  touched: Set<number>;
+  /**
+   * Rows changed other than by arriving (a file truncated and read again, every row rescored):
+   * a view that keeps numbers beside the index counts everything again. `touched` then says nothing.
+   */
+  recount: boolean;
+}
+
+/** One consumer of a LiveRollouts: told of every coalesced update (and, if it asks, of notes and rescores). */
+export interface LiveListener {
+  update(u: LiveUpdate): void;
+  /** Each batch's new source notes, as they arrive. */
+  notes?(notes: readonly SourceNote[]): void;
+  /** A rescore begins: `set.onScored` hears every row again before the update that says `recount`. */
+  rescoring?(): void;
 }
 
 export interface LiveOptions {
   intervalMs?: number;
   follow?: FollowOptions;
-  /** Each batch's new source notes, as they arrive (the host logs them). */
+  /** Each batch's new source notes, as they arrive (the host logs them); a listener can ask too. */
   onNotes?: (notes: readonly SourceNote[]) => void;
 }
 
@@ -57,15 +75,80 @@ export class LiveRollouts {
   private loadingDone = false;
   private problem: string | null = null;
   private readonly intervalMs: number;
+  private readonly listeners = new Set<LiveListener>();
+  /** The rescore in progress (updates wait for it), and the chain later ones queue on. */
+  private rescores = 0;
+  private lastRescore: Promise<void> = Promise.resolve();
+  /** What the rows are scored with now. */
+  options: ScoreOptions;
 
+  /** `onUpdate`: a first listener (more with `subscribe`). */
   constructor(
     readonly target: string,
     options: ScoreOptions,
-    private readonly onUpdate: (u: LiveUpdate) => void,
+    onUpdate?: (u: LiveUpdate) => void,
     private readonly opts: LiveOptions = {},
   ) {
+    this.options = options;
     this.set = new RolloutView(options);
     this.intervalMs = opts.intervalMs ?? 150;
+    if (onUpdate) this.listeners.add({ update: onUpdate });
+  }
+
+  /**
+   * Adds a listener; returns the unsubscribe. One joining late is handed the notes so far at once
+   * (its first update comes with the next change: what exists now it reads from `set`).
+   */
+  subscribe(listener: LiveListener | ((u: LiveUpdate) => void)): () => void {
+    const l: LiveListener = typeof listener === 'function' ? { update: listener } : listener;
+    this.listeners.add(l);
+    if (l.notes && this.notes.length) l.notes(this.notes.slice());
+    return () => void this.listeners.delete(l);
+  }
+
+  /** Listeners now (the host's registry closes the source when the last one leaves). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /**
+   * Scores every row again under `options` (the bodies are read back once), then tells every
+   * listener one update that says `recount` and `replaced`. Rescores queue: one at a time, and
+   * no update goes out while one runs (its rows are half scored until it ends).
+   */
+  rescore(options: ScoreOptions): Promise<void> {
+    const run = this.lastRescore.then(async () => {
+      if (this.closed) return;
+      this.rescores++;
+      try {
+        this.options = options;
+        for (const l of this.listeners) l.rescoring?.();
+        await this.set.rescore(options);
+      } finally {
+        this.rescores--;
+      }
+      this.pending.replaced = true;
+      this.pending.recount = true;
+      this.changed();
+    });
+    this.lastRescore = run.catch(() => undefined);
+    return run;
+  }
+
+  /** True while a rescore runs. */
+  get rescoring(): boolean {
+    return this.rescores > 0;
+  }
+
+  /** Resolves once the rescores asked for so far are done. */
+  afterRescores(): Promise<void> {
+    return this.lastRescore;
+  }
+
+  /** Tells every listener to draw again (settings that change no score, e.g. the box frame). */
+  redraw(): void {
+    this.pending.replaced = true;
+    this.changed();
   }
 
   /** Starts reading; resolves once following has begun (not when the first read ends). */
@@ -118,6 +201,7 @@ export class LiveRollouts {
       this.notes = this.notes.filter((n) => n.file !== e.file);
       this.readTo.delete(e.file);
       this.pending.replaced = true;
+      this.pending.recount = true;
     }
     const items: LocatedRecord[] = [];
     for (const item of b.records) {
@@ -133,12 +217,14 @@ export class LiveRollouts {
     if (notes.length) {
       for (const n of notes) this.notes.push(n);
       this.opts.onNotes?.(notes);
+      for (const l of this.listeners) l.notes?.(notes);
     }
     const r = this.set.settle();
     this.lastBatch = Date.now();
     if (r.added > 0 || r.grew.length > 0) this.pending.grown = true;
     if (r.reordered) this.pending.replaced = true;
     for (const k of r.grew) this.pending.grew.add(k);
+    for (const g of r.touched) this.pending.touched.add(g);
     this.changed();
   }
 
@@ -153,11 +239,18 @@ export class LiveRollouts {
   private flush(): void {
     this.timer = null;
     if (!this.dirty || this.closed) return;
+    if (this.rescores > 0) {
+      // Rows are half rescored: the update waits for the rescore's own, which follows it.
+      this.timer = setTimeout(() => this.flush(), this.intervalMs);
+      return;
+    }
     this.dirty = false;
     this.lastPost = Date.now();
     const u = this.pending;
     this.pending = emptyUpdate();
-    this.onUpdate(u);
+    for (const l of [...this.listeners]) {
+      if (this.listeners.has(l)) l.update(u);
+    }
   }
 
   /** Ends `loading` once the first read is through (or went quiet), and says so. */
@@ -191,6 +284,7 @@ export class LiveRollouts {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.listeners.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.follower?.close();
@@ -202,5 +296,5 @@ export class LiveRollouts {
 const isVerdictFile = (file: string): boolean => file.endsWith('.verdicts.jsonl');
 
 function emptyUpdate(): LiveUpdate {
-  return { replaced: false, grown: false, grew: new Set() };
+  return { replaced: false, grown: false, grew: new Set(), touched: new Set(), recount: false };
 }
