@@ -106,11 +106,6 @@ export class LiveRollouts {
     return () => void this.listeners.delete(l);
   }
 
-  /** Listeners now (the host's registry closes the source when the last one leaves). */
-  get listenerCount(): number {
-    return this.listeners.size;
-  }
-
   /**
    * Scores every row again under `options` (the bodies are read back once), then tells every
    * listener one update that says `recount` and `replaced`. Rescores queue: one at a time, and
@@ -125,11 +120,12 @@ export class LiveRollouts {
         for (const l of this.listeners) l.rescoring?.();
         await this.set.rescore(options);
       } finally {
+        // Even a rescore that failed half way changed the rows: every view counts again.
         this.rescores--;
+        this.pending.replaced = true;
+        this.pending.recount = true;
+        this.changed();
       }
-      this.pending.replaced = true;
-      this.pending.recount = true;
-      this.changed();
     });
     this.lastRescore = run.catch(() => undefined);
     return run;
