@@ -76,7 +76,7 @@ export function bodyIn(index: RolloutIndex, batch: BodyBatch, r: number): Buffer
  * Yields to the event loop between batches.
  */
 export async function forEachRecord(index: RolloutIndex, n: number, fn: (row: number, rec: LocatedRow) => void,
-  opts: { signal?: AbortSignal; only?: ArrayLike<number>; onBad?: (row: number, e: RowReadError) => void } = {}): Promise<void> {
+  opts: { signal?: AbortSignal; only?: ArrayLike<number>; onBad?: (row: number, e: RowReadError) => void; afterBatch?: () => void } = {}): Promise<void> {
   for await (const batch of bodyBatches(index, n, opts)) {
     for (const r of batch.rows) {
       let rec: LocatedRow;
@@ -89,6 +89,7 @@ export async function forEachRecord(index: RolloutIndex, n: number, fn: (row: nu
       }
       fn(r, rec);
     }
+    opts.afterBatch?.();
     await new Promise((resolve) => setImmediate(resolve));
   }
 }

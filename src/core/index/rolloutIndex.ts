@@ -147,6 +147,20 @@ export class RolloutIndex {
     }
   }
 
+  /** Where a follower may take over from a scan: past the last complete line, and the lines up to it. */
+  get resumeAt(): { offset: number; lines: number } {
+    return { offset: this.splitter.committed, lines: this.splitter.lines };
+  }
+
+  /**
+   * The group of a record added with `addRecord`, by the scan's own rule: its `group`, else a run
+   * of consecutive records with the same step and prompt (derived keys continue a scan's).
+   */
+  groupKeyOf(rec: RolloutRecord): string {
+    this.derivedRun = rec.group === undefined;
+    return this.derivedKeys.keyOf(rec);
+  }
+
   /** File bytes consumed (complete lines, plus a held partial line). */
   get bytesConsumed(): number {
     return this.splitter.committed + this.splitter.pending;

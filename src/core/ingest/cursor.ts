@@ -59,16 +59,19 @@ export class TextCursor implements FileCursor {
     private readonly sink: RecordSink,
     private readonly timing: CursorTiming,
     private readonly onEvent: (e: CursorEvent, path: string) => void,
+    /** Where the first open starts (what was read elsewhere); later restarts start at 0. */
+    private startAt?: { offset: number; lines: number },
   ) {
     this.buf = timing.buffer ?? Buffer.allocUnsafe(timing.chunkBytes);
     this.restart();
   }
 
   private restart(): void {
-    this.position = 0;
+    const from = this.startAt ?? { offset: 0, lines: 0 };
+    this.position = from.offset;
     this.tail = Buffer.alloc(0);
     this.parser = this.makeParser();
-    this.lines = new LineSplitter(lineFeeder(this.path, this.parser, this.sink));
+    this.lines = new LineSplitter(lineFeeder(this.path, this.parser, this.sink), from.offset, from.lines);
   }
 
   async pump(now: number): Promise<boolean> {
@@ -81,6 +84,7 @@ export class TextCursor implements FileCursor {
       }
       this.ino = (await this.fh.stat()).ino;
       this.restart();
+      this.startAt = undefined; // used once: a rotation or truncation reads the new file from its start
       this.lastGrowth = now;
       this.onEvent('opened', this.path);
     }

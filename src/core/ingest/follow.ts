@@ -27,6 +27,11 @@ export interface FollowOptions extends AdapterOptions {
   /** After a rename, how long to wait for the old file's unfinished last line (default 2000 ms). */
   rotateGraceMs?: number;
   chunkBytes?: number;
+  /**
+   * Files already read up to a complete line elsewhere (the viewer scans a native file first):
+   * their first pass starts there, at that 1-based line count. A truncation still starts over.
+   */
+  startAt?: ReadonlyMap<string, { offset: number; lines: number }>;
 }
 
 export interface FollowEvent {
@@ -186,7 +191,7 @@ export class RolloutFollower {
         rotateGraceMs: this.opts.rotateGraceMs ?? 2000,
         passBytes: 16 << 20,
       };
-      c = new TextCursor(f.path, () => textParserFor(f.format, f, this.sink, this.ctx)!, this.sink, timing, onEvent);
+      c = new TextCursor(f.path, () => textParserFor(f.format, f, this.sink, this.ctx)!, this.sink, timing, onEvent, this.opts.startAt?.get(f.path));
     }
     this.cursors.set(f.path, c);
     this.order.push(f.path);

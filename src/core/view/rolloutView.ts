@@ -10,7 +10,6 @@
 import type { BadLine, RolloutRecord } from '../schema/record';
 import { completionText } from '../schema/record';
 import type { LocatedRecord } from '../ingest/types';
-import { GroupKeys } from '../rollouts/groups';
 import { readRollouts } from '../ingest/v1Reader';
 import { scoreRecord, isVariantName, type RecordScore, type VariantName } from '../rewards/variants';
 import { groupAdvantages } from '../rewards/group';
@@ -94,7 +93,9 @@ export class RolloutView {
   /** Native v1 lines are read back from their own file; any other format's records are spilled. */
   readBack = false;
   private spill: SpillFile | null = null;
-  private keys = new GroupKeys();
+  /** A scanned native file's rows not scored yet: `[from, to)` (see `scanNative`). */
+  private unscored = { from: 0, to: 0 };
+  private scanning: Promise<unknown> | null = null;
   private filtered: number[] = [];
   private sorted: number[] | null = null;
   private filter: RowFilter = { text: '', flags: [] };
@@ -148,7 +149,7 @@ export class RolloutView {
     items.forEach(({ record, loc }, k) => {
       for (const name of Object.keys(record.rewards ?? {})) this.rewardNames.add(name);
       for (const key of Object.keys(record.meta ?? {})) this.metaKeys.add(key);
-      const row = index.addRecord(record, loc, places[k]!, this.keys.keyOf(record));
+      const row = index.addRecord(record, loc, places[k]!, index.groupKeyOf(record));
       this.rowMask.reserve(row);
       for (const [node, col] of this.leaves) {
         col.reserve(row);
@@ -235,12 +236,118 @@ export class RolloutView {
     this.refilter();
   }
 
+  /**
+   * Opens a native v1 file by scanning its bytes without parsing them: every group is listed
+   * and filterable on the logged values at the index build's speed. `scoreScanned` then reads
+   * the bodies back once to score them (the flags fill in); records a follower appends after
+   * `resumeAt` go through `append` as usual. The view must be empty.
+   */
+  async scanNative(file: string, opts: { signal?: AbortSignal; onProgress?: (bytes: number, total: number) => void } = {}): Promise<{ offset: number; lines: number }> {
+    if (this.index.count > 0) throw new Error('scanNative needs an empty view');
+    void this.index.close();
+    const index = (this.index = new RolloutIndex(file));
+    this.readBack = true;
+    let listed = 0;
+    const scan = index.update({
+      follow: true,
+      signal: opts.signal,
+      onProgress: (p) => {
+        // The first rows show while the scan goes on: groups that gained rows settle on the logged values.
+        for (let g = 0; g < index.groups.count; g++) if (index.groups.last.data[g]! >= listed) settleGroup(index, g);
+        listed = index.count;
+        this.settledGroups = index.groups.count;
+        if (!this.leaves.size) {
+          this.maskAll();
+          this.refilter();
+        }
+        opts.onProgress?.(p.bytes, p.totalBytes);
+      },
+    });
+    this.scanning = scan;
+    try {
+      await scan;
+    } finally {
+      this.scanning = null;
+    }
+    for (const b of index.badLines) this.badLines.push(b);
+    for (const n of index.rewardNames) this.rewardNames.add(n);
+    this.unscored = { from: 0, to: index.count };
+    // Listed at once on what the trainer logged; scored rows settle again as they are scored.
+    for (let g = 0; g < index.groups.count; g++) settleGroup(index, g);
+    this.settledGroups = index.groups.count;
+    await this.refreshLeaves();
+    this.maskAll();
+    this.refilter();
+    return index.resumeAt;
+  }
+
+  /** Completions scanned but not yet scored (0 once `scoreScanned` is through). */
+  get unscoredCount(): number {
+    return this.unscored.to - this.unscored.from;
+  }
+
+  /**
+   * Scores the rows `scanNative` listed, reading their bodies back once, in batches: after each
+   * batch the groups it touched settle and `onBatch` is told (the list's flags fill in). A row
+   * whose line does not parse becomes a bad line (the scan does not validate every field).
+   */
+  async scoreScanned(opts: { signal?: AbortSignal; onBatch?: () => void } = {}): Promise<void> {
+    const { from, to } = this.unscored;
+    if (from >= to) return;
+    const index = this.index;
+    const scoring = this.scoring;
+    const touched = new Set<number>();
+    const only = Int32Array.from({ length: to - from }, (_, k) => from + k);
+    await forEachRecord(index, to, (row, r) => {
+      const rec = r.record;
+      for (const key of Object.keys(rec.meta ?? {})) this.metaKeys.add(key);
+      const score = scoreRow(index, row, rec, scoring);
+      for (const fn of this.scoredListeners) fn(row, rec, score);
+      if (this.verdictLookup) this.setVerdict(row, this.verdictLookup({ record: rec, file: r.loc.file, line: r.loc.line }));
+      touched.add(index.group.data[row]!);
+      this.unscored.from = Math.max(this.unscored.from, row + 1);
+    }, {
+      only,
+      signal: opts.signal,
+      onBad: (row, e) => {
+        this.badLines.push(e.bad);
+        touched.add(index.group.data[row]!);
+        index.dropRow(row);
+        this.dropped++;
+      },
+      afterBatch: () => {
+        for (const g of touched) {
+          settleGroup(index, g);
+          this.maskGroup(g);
+        }
+        touched.clear();
+        this.refilter();
+        opts.onBatch?.();
+      },
+    });
+    this.unscored = { from: to, to };
+  }
+
+  /** The body terms of the filter in force, for every row (after rows arrived without `append`). */
+  private async refreshLeaves(): Promise<void> {
+    const node = this.node;
+    if (!node || this.leaves.size === 0) return;
+    const n = this.index.count;
+    const masks = await bodyLeaves(this.index, node, n);
+    for (const [t, m] of masks) {
+      const col = u8();
+      col.reserve(Math.max(0, n - 1), true);
+      col.data.set(m.subarray(0, n));
+      this.leaves.set(t, col);
+    }
+  }
+
   /** The source's only file was truncated: a new index, groups counted afresh (the filter stays). */
   private startOver(): void {
     const old = this.index;
     void old.close();
     this.index = new RolloutIndex();
-    this.keys = new GroupKeys();
+    this.unscored = { from: 0, to: 0 };
     this.dirty.clear();
     this.settledGroups = 0;
     this.dropped = 0;
@@ -396,7 +503,9 @@ export class RolloutView {
    */
   async applyFilter(filter: RowFilter): Promise<number> {
     this.filterRun?.abort();
-    const reading = readFilterText(filter.text, this.rewardNames, this.metaKeys);
+    // While a scanned file is being scored its meta keys are not all known yet: no typo check then.
+    const reading = readFilterText(filter.text, this.index.rewardNames.length ? new Set([...this.rewardNames, ...this.index.rewardNames]) : this.rewardNames,
+      this.unscoredCount > 0 || this.scanning ? undefined : this.metaKeys);
     if (reading.kind === 'error') {
       this.filterProblem = { message: reading.message, column: reading.column };
       this.filter = { ...this.filter, flags: filter.flags, order: filter.order };
@@ -405,6 +514,8 @@ export class RolloutView {
     }
     const node = reading.kind === 'none' ? null : reading.node;
     const terms = node ? bodyTerms(node) : [];
+    // Body terms read every row's body: a scan in progress finishes first.
+    if (terms.length && this.scanning) await this.scanning.catch(() => undefined);
     if (terms.length) {
       const run = (this.filterRun = new AbortController());
       // Records arriving while the bodies are read fill the new terms' columns as they come.
