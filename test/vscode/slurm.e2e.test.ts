@@ -2,8 +2,9 @@
  * A Slurm profile in a real VS Code (code-server with the packaged VSIX, driven by chromium),
  * on the real one-node cluster of test/support/slurm.ts: launch it from its row in the Runs view,
  * read the sbatch script opened before submit and press Submit, see the row go RUNNING on the
- * node, the Run Metrics panel say why it shows no GPUs (no nvidia-smi here), stop it from the row
- * and find that the job's INT trap ran. Needs `npm run package` and scripts/install-code-server.sh.
+ * node, the Run Metrics panel say why it shows no GPUs (no nvidia-smi here), stop it from the row,
+ * find that the job's INT trap ran, and see the end state again after a window reload.
+ * Needs `npm run package` and scripts/install-code-server.sh.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,8 +89,13 @@ test('launch a Slurm profile from the Runs view, submit its script, watch it run
     await runRow.locator('.action-label[aria-label*="Stop Training Run"]').click();
     await waitUntil('the run stopped', async () => (theRun(ws)?.rec.status === 'stopped' ? true : undefined), 60_000);
     assert.equal(readFileSync(join(running.dir, 'trapped'), 'utf8'), 'INT seen\n', 'the job\'s INT trap ran');
-    await wb.page.locator('.monaco-list-row', { hasText: /stopped/ }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await wb.page.locator('.monaco-list-row', { hasText: 'stopped · FAILED exit 130' }).first().waitFor({ state: 'visible', timeout: 20_000 });
     await wb.screenshot('slurm-stopped');
+
+    // A window reload reads the end state from run.json: the same row, nothing re-asked of the job.
+    await wb.page.reload();
+    await wb.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    await wb.page.locator('.monaco-list-row', { hasText: 'stopped · FAILED exit 130' }).first().waitFor({ state: 'visible', timeout: 60_000 });
   } catch (err) {
     const shot = await wb.screenshot('slurm-failure').catch(() => 'none');
     if (err instanceof Error) err.message += `\n  screenshot: ${shot}\n  run: ${JSON.stringify(theRun(ws))}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
