@@ -49,6 +49,9 @@ export interface FollowBatch {
 
 export type FollowTarget = { kind: 'file' | 'folder' | 'glob'; path: string };
 
+/** Records that make a batch go out before a pass over the files ends. */
+const DELIVER_RECORDS = 512;
+
 export class RolloutFollower {
   /** 'watch' until fs.watch fails, then 'poll'. */
   mode: 'watch' | 'poll';
@@ -129,6 +132,9 @@ export class RolloutFollower {
       for (const f of files) {
         if (this.closed) return;
         more = (await this.cursorFor(f).pump(Date.now())) || more;
+        // A folder of many step files is not one batch: what a file gave goes out before the next
+        // is read, so the first groups show at once and a pass never holds the whole folder.
+        if (this.batch.records.length >= DELIVER_RECORDS) this.deliver();
       }
     } catch (e) {
       this.onError(e);
