@@ -16,7 +16,7 @@ import { checkpointRef, parseEvalProfiles, type EvalProfile } from '../../src/co
 import { candidateCheckpoints, evalManifest, recordCheckpoint } from '../../src/core/eval/results';
 import { evaluateCheckpoint } from '../../src/core/eval/runEval';
 import { CheckpointWatch } from '../../src/core/eval/watch';
-import { isAlive } from '../../src/core/training/process-table';
+import { isAlive, readProcess, type ProcessId } from '../../src/core/training/process-table';
 import { readRun, runDir } from '../../src/core/training/run-folder';
 import { RunManager } from '../../src/core/training/run-manager';
 
@@ -126,15 +126,16 @@ test('stopping an evaluation stops the whole process tree and skips the benchmar
   const p = profile([{ id: 'slow', metric: 'exam-score', command: command('exam', ['--sleep', '60']) }, BENCHMARKS[1]]);
   const c = checkpointRef(p, join(ws, 'output/grpo/checkpoint-100'));
   const ac = new AbortController();
-  let worker: number | undefined;
+  let worker: ProcessId | undefined;
   const outcomes = await evaluateCheckpoint(manager, ws, p, c, {
     signal: ac.signal,
     stopGraceMs: 500,
     events: {
       output: (_b, _s, text) => {
         const w = /worker (\d+)/.exec(text);
-        if (w) {
-          worker = Number(w[1]);
+        const info = w ? readProcess(Number(w[1])) : undefined;
+        if (info) {
+          worker = { pid: info.pid, startTicks: info.startTicks };
           ac.abort();
         }
       },
