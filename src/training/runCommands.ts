@@ -129,19 +129,23 @@ export function runCommands(d: RunCommandDeps): Record<string, (arg?: unknown) =
     }
   };
 
-  /** A Slurm profile: the sbatch script is shown, and sent only when the user says Submit. */
+  /** The sbatch script is shown, and sent only when the user says Submit. */
+  const confirmSlurm =
+    (name: string, tasks: number) =>
+    async (_script: string, file: string): Promise<boolean> => {
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true, preserveFocus: false });
+      const array = tasks > 1 ? ` as an array job of ${tasks} tasks` : '';
+      const pick = await vscode.window.showInformationMessage(`Submit "${name}" to Slurm${array}? The script is open in the editor (${file}).`, 'Submit', 'Cancel');
+      return pick === 'Submit';
+    };
+
   const submitSlurm = async (profile: RunProfile, profiles: RunProfile[]) => {
     const m = host.runs();
     if (!m) return;
     try {
       const infos = await m.launchAll(profile, {
         profiles,
-        confirmScript: async (_script, file) => {
-          await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true, preserveFocus: false });
-          const tasks = profile.sweep ? ` as an array job of ${profile.sweep.length} tasks` : '';
-          const pick = await vscode.window.showInformationMessage(`Submit "${profile.name}" to Slurm${tasks}? The script is open in the editor (${file}).`, 'Submit', 'Cancel');
-          return pick === 'Submit';
-        },
+        confirmScript: confirmSlurm(profile.name, profile.sweep?.length ?? 1),
       });
       const first = infos[0]!;
       host.focus(first.id);
@@ -183,13 +187,16 @@ export function runCommands(d: RunCommandDeps): Record<string, (arg?: unknown) =
     const m = host.runs();
     if (!r || !m) return;
     try {
-      const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${resume ? 'Resuming' : 'Restarting'} ${r.record.profile}…` }, () =>
-        resume ? m.resume(r.id) : m.restart(r.id),
-      );
+      const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${resume ? 'Resuming' : 'Restarting'} ${r.record.profile}…` }, () => {
+        // A Slurm run's new script (one task of a sweep) is shown before it is submitted, as at launch.
+        const o = r.record.slurm ? { confirmScript: confirmSlurm(r.record.profile, 1) } : {};
+        return resume ? m.resume(r.id, o) : m.restart(r.id, o);
+      });
       host.focus(info.id);
       d.showOutput(info, true);
       d.revealRun(info.id);
     } catch (e) {
+      if ((e as { cancelled?: boolean }).cancelled) return void vscode.window.setStatusBarMessage(`Not submitted: ${r.record.profile}`, 5000);
       logError(verb, e);
       void vscode.window.showErrorMessage(`Could not ${verb} ${r.id}: ${message(e)}`);
     }

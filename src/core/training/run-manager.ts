@@ -352,7 +352,7 @@ export class RunManager {
   }
 
   /** Stop (if live) and launch the same profile again with the same GPUs. */
-  async restart(id: string, o: { resume?: boolean | string; stop?: Omit<StopOptions, 'marker' | 'exclude'> } = {}): Promise<RunInfo> {
+  async restart(id: string, o: { resume?: boolean | string; stop?: Omit<StopOptions, 'marker' | 'exclude'> } & Pick<LaunchOptions, 'confirmScript'> = {}): Promise<RunInfo> {
     const state = inspectRun(runDir(this.opts.workspace, id));
     if (!state) throw new Error(`no run '${id}'`);
     const chain = state.record.chain;
@@ -368,12 +368,13 @@ export class RunManager {
       ...(state.record.gpus ? { gpus: state.record.gpus } : {}),
       ...(o.resume !== undefined ? { resume: o.resume } : {}),
       ...(sweep && sweep.count > 1 ? { sweepIndex: sweep.index } : {}),
+      ...(o.confirmScript ? { confirmScript: o.confirmScript } : {}),
     });
   }
 
   /** Resume a finished or stopped run from the newest checkpoint in its output_dir. */
-  resume(id: string): Promise<RunInfo> {
-    return this.restart(id, { resume: true });
+  resume(id: string, o: Pick<LaunchOptions, 'confirmScript'> = {}): Promise<RunInfo> {
+    return this.restart(id, { ...o, resume: true });
   }
 
   /** Stop watching (runs keep going: they belong to their supervisors, not to the editor). */
