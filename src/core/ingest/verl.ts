@@ -28,6 +28,8 @@ interface GroupTally {
 export function verlParser(sink: RecordSink, fileStep?: number): TextParser {
   // Per step: the groups of this file by their (input, gts) key, in order of first appearance.
   const steps = new Map<string, Map<string, GroupTally>>();
+  /** Groups of each step already checked and forgotten: new ids count on from there. */
+  const idBase = new Map<string, number>();
   let file: string | undefined;
   let rows = 0;
   let rewardRows = 0;
@@ -46,7 +48,14 @@ export function verlParser(sink: RecordSink, fileStep?: number): TextParser {
   const check = (): void => {
     if (!unchecked) return;
     unchecked = false;
-    for (const [stepKey, groups] of steps) noteSizes(stepKey, [...groups.values()], note);
+    for (const [stepKey, groups] of steps) {
+      noteSizes(stepKey, [...groups.values()], note);
+      // verl writes a step's file in one go: once checked, its groups are forgotten (ids go on
+      // counting), so a followed run does not keep every group of every step. A row appended
+      // later with a prompt already seen starts a group of its own.
+      idBase.set(stepKey, (idBase.get(stepKey) ?? 0) + groups.size);
+    }
+    steps.clear();
     // `_validate` adds `reward` (the summed token score) to the extra info it dumps; a training
     // dump has it only when a reward function returns a `reward` key itself.
     if (rows > 0 && rewardRows === rows) {
@@ -91,7 +100,7 @@ export function verlParser(sink: RecordSink, fileStep?: number): TextParser {
     // prompt is kilobytes per group.
     const key = createHash('sha1').update(JSON.stringify([input ?? null, gts ?? null])).digest('base64');
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { id: `${stepKey}/${groups.size}`, label: promptLabel(input), size: 0, firstLine: loc.line }));
+    if (!g) groups.set(key, (g = { id: `${stepKey}/${(idBase.get(stepKey) ?? 0) + groups.size}`, label: promptLabel(input), size: 0, firstLine: loc.line }));
     rec.group = g.id;
     rec.index = g.size++;
     if (Object.keys(meta).length) rec.meta = meta;
