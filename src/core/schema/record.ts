@@ -62,17 +62,6 @@ function fail(msg: string): never {
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-/**
- * A fresh object without a prototype, for keys that come from the file (reward names, meta keys,
- * unknown fields): `__proto__`, `constructor` or `toString` are then plain keys, neither dropped
- * by an assignment nor found on Object.prototype by a lookup.
- */
-export function keyedObject<T>(from?: Record<string, T>): Record<string, T> {
-  const out = Object.create(null) as Record<string, T>;
-  if (from) for (const k of Object.keys(from)) out[k] = from[k]!;
-  return out;
-}
-
 function finite(x: unknown, where: string): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${where} must be a finite number, got ${describe(x)}`);
   return x;
@@ -174,14 +163,17 @@ export function toRecord(raw: unknown): RolloutRecord {
   }
   if (raw.rewards !== undefined) {
     if (!isObj(raw.rewards)) fail(`"rewards" must be an object of name → number`);
-    rec.rewards = keyedObject<number>();
-    for (const [k, v] of Object.entries(raw.rewards)) rec.rewards[k] = finite(v, `"rewards.${k}"`);
+    // Keys are file content: own data properties (fromEntries defines, never assigns), so a reward
+    // named `__proto__` is kept as a reward. Look names up with Object.hasOwn: a plain object
+    // answers `constructor` from its prototype.
+    rec.rewards = Object.fromEntries(Object.entries(raw.rewards).map(([k, v]) => [k, finite(v, `"rewards.${k}"`)]));
   }
   if (raw.reward !== undefined) rec.reward = finite(raw.reward, '"reward"');
   if (raw.advantage !== undefined) rec.advantage = finite(raw.advantage, '"advantage"');
   if (raw.meta !== undefined) {
     if (!isObj(raw.meta)) fail(`"meta" must be an object`);
-    rec.meta = keyedObject(raw.meta);
+    // As JSON.parse made it: every key (`__proto__` included) an own data property.
+    rec.meta = raw.meta;
   }
   // Own data properties (fromEntries defines, never assigns): a `__proto__` field is kept as a field.
   const extra = Object.entries(raw).filter(([k]) => !KNOWN.has(k));
