@@ -4,9 +4,11 @@
  * rewrites the same completions as verl's rollout dump, one folder of `<step>.jsonl`, read
  * through its adapter and the spill file): first rows, whole file read and scored, bytes held per
  * completion (JS heap + ArrayBuffers after a full GC) and the view's own count, beside the index
- * scan of the native file in the same run, so a loaded machine shows as a ratio.
+ * scan of the native file in the same run, so a loaded machine shows as a ratio. `trl` writes
+ * them as TRL's completions_<step>.parquet tables (step, prompt, completion, the two reward
+ * functions, advantage), one per step, read through the TRL adapter.
  */
-import { createReadStream, existsSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, openSync, writeSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateBenchFile } from './generate';
@@ -14,7 +16,7 @@ import { measureViewerOpen } from './live';
 import { RolloutIndex } from '../src/core/index/rolloutIndex';
 
 const count = Number(process.argv[2] ?? 1_000_000);
-const format = process.argv[3] === 'verl' ? 'verl' : 'native';
+const format = process.argv[3] === 'verl' || process.argv[3] === 'trl' ? process.argv[3] : 'native';
 const dir = join(__dirname, '..', 'bench-data');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `viewer-${count}.jsonl`);
@@ -41,9 +43,40 @@ async function verlFolder(src: string): Promise<string> {
   return out;
 }
 
+/** The bench file as TRL's completion tables, one parquet per step (what `GRPOTrainer.log` writes). */
+async function trlFolder(src: string): Promise<string> {
+  const out = join(dir, `viewer-${count}-trl`);
+  if (existsSync(join(out, 'done'))) return out;
+  mkdirSync(join(out, 'completions'), { recursive: true });
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  let rows: { step: number; prompt: string; completion: string; acc: number; fmt: number; adv: number }[] = [];
+  const flush = (): void => {
+    if (!rows.length) return;
+    const step = rows[0]!.step;
+    const columnData = [
+      { name: 'step', data: rows.map((r) => BigInt(r.step)), type: 'INT64' as const },
+      { name: 'prompt', data: rows.map((r) => r.prompt), type: 'STRING' as const },
+      { name: 'completion', data: rows.map((r) => r.completion), type: 'STRING' as const },
+      { name: 'accuracy_reward', data: rows.map((r) => r.acc), type: 'DOUBLE' as const },
+      { name: 'format_reward', data: rows.map((r) => r.fmt), type: 'DOUBLE' as const },
+      { name: 'advantage', data: rows.map((r) => r.adv), type: 'DOUBLE' as const },
+    ];
+    writeFileSync(join(out, 'completions', `completions_${String(step).padStart(5, '0')}.parquet`), new Uint8Array(parquetWriteBuffer({ columnData })));
+    rows = [];
+  };
+  for await (const line of createInterface({ input: createReadStream(src) })) {
+    const r = JSON.parse(line) as { step: number; prompt: { text: string }; completion: string; rewards: Record<string, number>; advantage: number };
+    if (rows.length && rows[0]!.step !== r.step) flush();
+    rows.push({ step: r.step, prompt: r.prompt.text, completion: r.completion, acc: r.rewards.accuracy!, fmt: r.rewards.format!, adv: r.advantage });
+  }
+  flush();
+  closeSync(openSync(join(out, 'done'), 'w'));
+  return out;
+}
+
 async function main(): Promise<void> {
   const gen = await generateBenchFile(file, count);
-  const target = format === 'verl' ? await verlFolder(file) : file;
+  const target = format === 'verl' ? await verlFolder(file) : format === 'trl' ? await trlFolder(file) : file;
   // The viewer first, so what it holds is not mixed with the scan's index.
   const v = await measureViewerOpen(target);
   const t0 = performance.now();
