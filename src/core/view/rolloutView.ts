@@ -96,6 +96,8 @@ export class RolloutView {
   /** A scanned native file's rows not scored yet: `[from, to)` (see `scanNative`). */
   private unscored = { from: 0, to: 0 };
   private scanning: Promise<unknown> | null = null;
+  /** The scoring pass over scanned rows, cancelled by a truncation or a rescore (which covers it). */
+  private scoringRun: AbortController | null = null;
   private filtered: number[] = [];
   private sorted: number[] | null = null;
   private filter: RowFilter = { text: '', flags: [] };
@@ -294,6 +296,8 @@ export class RolloutView {
   async scoreScanned(opts: { signal?: AbortSignal; onBatch?: () => void } = {}): Promise<void> {
     const { from, to } = this.unscored;
     if (from >= to) return;
+    const run = (this.scoringRun = new AbortController());
+    opts.signal?.addEventListener('abort', () => run.abort(opts.signal?.reason));
     const index = this.index;
     const scoring = this.scoring;
     const touched = new Set<number>();
@@ -308,7 +312,7 @@ export class RolloutView {
       this.unscored.from = Math.max(this.unscored.from, row + 1);
     }, {
       only,
-      signal: opts.signal,
+      signal: run.signal,
       onBad: (row, e) => {
         this.badLines.push(e.bad);
         touched.add(index.group.data[row]!);
@@ -325,6 +329,7 @@ export class RolloutView {
         opts.onBatch?.();
       },
     });
+    if (this.scoringRun === run) this.scoringRun = null;
     this.unscored = { from: to, to };
   }
 
@@ -345,6 +350,8 @@ export class RolloutView {
   /** The source's only file was truncated: a new index, groups counted afresh (the filter stays). */
   private startOver(): void {
     const old = this.index;
+    this.scoringRun?.abort();
+    this.scoringRun = null;
     void old.close();
     this.index = new RolloutIndex();
     this.unscored = { from: 0, to: 0 };
@@ -379,8 +386,13 @@ export class RolloutView {
     this.options = options;
     const index = this.index;
     const scoring = this.scoring;
+    // Every row is scored here: a scoring pass over scanned rows has nothing left to do.
+    this.scoringRun?.abort();
+    this.scoringRun = null;
+    this.unscored = { from: index.count, to: index.count };
     index.clearScores();
     await forEachRecord(index, index.count, (row, r) => {
+      for (const key of Object.keys(r.record.meta ?? {})) this.metaKeys.add(key);
       const score = scoreRow(index, row, r.record, scoring);
       for (const fn of this.scoredListeners) fn(row, r.record, score);
     });
@@ -679,6 +691,7 @@ export class RolloutView {
 
   async close(): Promise<void> {
     this.filterRun?.abort();
+    this.scoringRun?.abort();
     await this.index.close();
     this.spill?.close();
     this.spill = null;
