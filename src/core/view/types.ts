@@ -26,6 +26,11 @@ export interface LiveStatus {
   bytesTotal: number | null;
   /** Why following stopped or failed, when it did. */
   problem: string | null;
+  /**
+   * Completions listed from a scan of the file's bytes (logged values) whose rewards are still
+   * being recomputed from the records read back; their flags fill in as they are scored.
+   */
+  unscored?: number;
 }
 
 /** Facts sent per completion; `moreFacts` counts the rest. */
