@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { validateEvalProfiles } from '../../src/core/eval/profiles';
 import { planLaunch, validateProfiles, type RunProfile } from '../../src/core/training/profile';
 import { expandTasks, parseSacct, parseSqueue } from '../../src/core/training/slurm-cli';
 import { SLURM_FIELDS } from '../../src/core/training/slurm-profile';
@@ -127,4 +128,20 @@ test('a record follows its job: nodes while running, exit code and why at the en
   const nf = applyJobState(running, { id: '5', state: 'NODE_FAIL', reason: 'NodeDown', exitCode: 1 }, false);
   assert.equal(nf.error, 'Slurm ended the job: NODE_FAIL (NodeDown)');
   assert.equal(nf.job!.nodes, undefined);
+});
+
+// The same schema file covers the eval profiles beside the training ones (docs/eval.md).
+test('the schema\'s evals section names the fields the eval parser reads; a file of evals alone is no training-profile problem', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/run-profiles.schema.json', import.meta.url), 'utf8')) as {
+    properties: { evals: { items: { properties: Record<string, unknown> & { benchmarks: { items: { properties: Record<string, unknown> } } } } } };
+  };
+  const item = schema.properties.evals.items.properties;
+  const bench = Object.fromEntries(Object.keys(item.benchmarks.items.properties).map((k) => [k, k === 'command' ? ['run', '{output}'] : k === 'shell' ? false : k === 'env' ? {} : k === 'metric' ? 'vqa' : k === 'domain' ? 'ood' : k === 'format' ? 'auto' : k === 'predictions' ? '{benchmark}.jsonl' : 'x']));
+  delete bench.headline; // only for pope / letter-f1
+  const profile = Object.fromEntries(Object.keys(item).map((k) => [k, k === 'benchmarks' ? [bench] : k === 'onNewCheckpoint' ? false : k === 'settleSeconds' ? 5 : k === 'checkpoints' ? ['out'] : 'x']));
+  const notFields = (raw: unknown) => validateEvalProfiles(raw, '/w').problems.filter((p) => /is not an? (eval profile|benchmark) field/.test(p.message));
+  assert.deepEqual(notFields({ evals: [profile] }), []);
+  assert.equal(notFields({ evals: [{ ...profile, bogus: 1 }] }).length, 1);
+  assert.deepEqual(validateProfiles({ evals: [profile] }).problems, []);
+  assert.equal(validateProfiles({}).problems.length, 1);
 });

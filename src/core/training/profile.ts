@@ -62,6 +62,8 @@ const KNOWN = new Set(['name', 'description', 'command', 'shell', 'cwd', 'env', 
 export function validateProfiles(raw: unknown): { profiles: RunProfile[]; problems: ProfileProblem[] } {
   const problems: ProfileProblem[] = [];
   const profiles: RunProfile[] = [];
+  // A file may hold only eval profiles (docs/eval.md): no training profiles is not a problem then.
+  if (isObj(raw) && raw.profiles === undefined && raw.evals !== undefined) return { profiles, problems };
   if (!isObj(raw) || !Array.isArray(raw.profiles)) {
     return { profiles, problems: [{ field: 'profiles', message: 'the file must be an object with a "profiles" array' }] };
   }
