@@ -75,9 +75,11 @@ export class GrpoChain extends LitElement {
     }
     const sentinel = this.renderRoot.querySelector('.more');
     if (sentinel) {
+      // The scrolling view as the root: in a webview (a cross-origin frame) the implicit root's
+      // margin would be ignored, and the next chunks drawn only once the end is in sight.
       this.observer ??= new IntersectionObserver((entries) => {
         if (entries.some((e) => e.isIntersecting)) this.drawMore(NEAR_CHUNKS);
-      }, { rootMargin: SENTINEL_MARGIN });
+      }, { root: scrollParent(this), rootMargin: SENTINEL_MARGIN });
       // Observed afresh after each draw: still in range, it reports at once and draws again.
       this.observer.disconnect();
       this.observer.observe(sentinel);
@@ -194,6 +196,18 @@ data-completion=${this.completion} tabindex="0" @mouseenter=${() => emit(this, '
       .inline-image { max-width: 160px; max-height: 120px; vertical-align: middle; border-radius: 3px; border: 1px solid var(--vscode-panel-border, #2b2b2b); }
     `,
   ];
+}
+
+/** The nearest ancestor that scrolls, across shadow roots; null: the viewport. */
+function scrollParent(el: Element): Element | null {
+  for (let n: Node | null = el.parentNode ?? (el.getRootNode() as ShadowRoot).host ?? null; n; ) {
+    if (n instanceof Element) {
+      const o = getComputedStyle(n).overflowY;
+      if (o === 'auto' || o === 'scroll') return n;
+    }
+    n = n instanceof ShadowRoot ? n.host : n.parentNode;
+  }
+  return null;
 }
 
 customElements.define('grpo-chain', GrpoChain);
