@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LiveOverview, type OverviewUpdate } from '../../src/core/overview/liveOverview';
 import { LiveSources } from '../../src/viewer/liveSources';
-import type { LiveRollouts, LiveUpdate } from '../../src/core/view/liveRollouts';
+import { LiveRollouts, type LiveUpdate } from '../../src/core/view/liveRollouts';
+import type { FollowBatch } from '../../src/core/ingest/follow';
+import type { RolloutRecord } from '../../src/core/schema/record';
 import { GROUP_FLAG_BITS } from '../../src/core/index/score';
 import { assertClose, bruteForce, randomRecords, rng } from './overview-brute';
 
@@ -154,5 +156,69 @@ test('an overview opened after the viewer read the file gets every box IoU (the 
   } finally {
     await sources.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const batch = (b: Partial<FollowBatch>): FollowBatch => ({ records: [], badLines: [], metrics: [], events: [], notes: [], ...b });
+
+/** Records with written group keys under `prefix` (a new group where `index` restarts), located in `file`. */
+function located(records: RolloutRecord[], prefix: string, file: string) {
+  let g = -1;
+  return records.map((record, k) => {
+    if (record.index === 0) g++;
+    record.group = `${prefix}-${g}`;
+    return { record, loc: { file, line: k + 1 } };
+  });
+}
+
+test('a truncated file of a folder leaves the charts, its box IoUs too; the other file\'s rows stay', async () => {
+  const live = new LiveRollouts('/runs/x', OPTS, undefined, { intervalMs: 5 });
+  const updates: OverviewUpdate[] = [];
+  const chart = new LiveOverview(live, (u) => updates.push(u), { intervalMs: 5 });
+  try {
+    const a = located(randomRecords(rng(11), 150), 'a', '/runs/x/a.jsonl');
+    const b = located(randomRecords(rng(12), 150), 'b', '/runs/x/b.jsonl');
+    live.take(batch({ records: a }));
+    live.take(batch({ records: b }));
+    await until('both files charted', () => updates.some((u) => u.steps.length > 0));
+    assertClose(chart.snapshot().steps, bruteForce([...a, ...b].map((x) => x.record), 'grounding').steps, 'a + b');
+    // a.jsonl is rewritten shorter: its rows leave their groups, what it holds now comes in.
+    const a2 = located(randomRecords(rng(13), 80), 'a2', '/runs/x/a.jsonl');
+    updates.length = 0;
+    live.take(batch({ events: [{ file: '/runs/x/a.jsonl', event: 'truncated' }], records: a2 }));
+    await until('the recount', () => updates.some((u) => u.reset));
+    const want = bruteForce([...b, ...a2].map((x) => x.record), 'grounding');
+    assert.ok(want.steps.some((s) => s.iou !== null));
+    assertClose(chart.snapshot().steps, want.steps, 'b + rewritten a');
+    assert.equal(chart.snapshot().unstepped, want.unstepped);
+  } finally {
+    await chart.close();
+    await live.close();
+  }
+});
+
+test('an overview attached while a rescore runs counts every row once, under the new variant', async () => {
+  const live = new LiveRollouts('/runs/y', OPTS, undefined, { intervalMs: 5 });
+  const records = located(randomRecords(rng(21), 600), 'y', '/runs/y/a.jsonl');
+  live.take(batch({ records }));
+  const updates: OverviewUpdate[] = [];
+  let chart: LiveOverview | undefined;
+  // Attached once the rescore has begun reading the bodies back (the first await after its start).
+  live.subscribe({ update: () => undefined, rescoring: () => queueMicrotask(() => {
+    assert.equal(live.rescoring, true);
+    chart = new LiveOverview(live, (u) => updates.push(u), { intervalMs: 5 });
+  }) });
+  const rescore = live.rescore({ ...OPTS, variant: 'scaleup' });
+  await until('the overview attached', () => chart !== undefined, 5000);
+  try {
+    await rescore;
+    await until('the IoUs read back', () => !live.rescoring && !chart!.overview.readingBoxes && updates.some((u) => u.reset));
+    await new Promise((r) => setTimeout(r, 30));
+    const want = bruteForce(records.map((x) => x.record), 'scaleup');
+    assert.ok(want.steps.some((s) => s.iou !== null));
+    assertClose(chart!.snapshot().steps, want.steps, 'scaleup');
+  } finally {
+    await chart?.close();
+    await live.close();
   }
 });
