@@ -29,10 +29,12 @@ export const command: Command = {
     try {
       // Half the time for a clean Ctrl-C-style exit (checkpoint saving), then SIGTERM, then SIGKILL.
       const ms = timeout * 1000;
+      // A Slurm job: half for INT, half for scancel (TERM, then KILL after the cluster's KillWait).
+      const slurm = readRun(runDir(io.cwd, id))?.job !== undefined;
       const r = await manager.stop(id, {
         intGraceMs: ms * 0.5,
         termGraceMs: ms * 0.3,
-        killWaitMs: Math.max(ms * 0.2, 1000),
+        killWaitMs: slurm ? ms * 0.5 : Math.max(ms * 0.2, 1000),
         onStage: (stage, alive) =>
           io.err(readRun(runDir(io.cwd, id))?.job ? `grpo-studio: ${stage === 'SIGINT' ? 'scancel --signal=INT --full' : 'scancel'}\n` : `grpo-studio: ${stage} -> ${alive.length} process${alive.length === 1 ? '' : 'es'}\n`),
       });

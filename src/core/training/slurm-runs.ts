@@ -196,13 +196,15 @@ export async function stopSlurmRun(dir: string, o: SlurmStopOptions = {}): Promi
     }
   };
   const jobId = rec.job.jobId;
+  let sent = false;
   // A job still in the queue has no process to signal: cancel it outright.
   if (!(await finalNow()) && readRun(dir)?.status !== 'pending') {
     o.onStage?.('SIGINT', []);
+    sent = true;
     const r = await cancel(jobId, { ...o, signal: 'INT' });
     if (r.ok && (await waitFinal(o.intGraceMs ?? (rec.slurm?.stopGraceSeconds ?? 60) * 1000))) return result(true, 'SIGINT');
   }
-  if (await finalNow()) return result(true, 'SIGINT');
+  if (await finalNow()) return result(true, sent ? 'SIGINT' : 'none');
   o.onStage?.('SIGTERM', []);
   const r = await cancel(jobId, o);
   if (!r.ok && !/already completing|completed|Invalid job id/i.test(r.stderr)) throw new Error(r.error ?? `scancel ${jobId} failed`);
