@@ -5,6 +5,7 @@
  * others run beside it (the partition lets jobs share the cores).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -270,6 +271,31 @@ test('a job Slurm has forgotten ends from its exit-code file, or is lost with th
   assert.equal(rb.error, 'Slurm no longer lists job 9999999 and it left no exit status (Slurm accounting is disabled on this cluster (sacct))');
 });
 
+test('watching many runs is one squeue call per poll, spaced further apart while nothing changes', async (t) => {
+  // squeue itself, through a wrapper on PATH that notes each call (time and arguments).
+  const bin = join(ws, 'counting-bin');
+  const log = join(ws, 'squeue-calls.log');
+  mkdirSync(bin, { recursive: true });
+  const real = execFileSync('sh', ['-c', 'command -v squeue'], { env, encoding: 'utf8' }).trim();
+  writeFileSync(join(bin, 'squeue'), `#!/bin/sh\necho "$(date +%s%3N) $*" >> ${log}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  const counted = { ...env, PATH: `${bin}:${env.PATH}` };
+  const m = new RunManager({ workspace: ws, env: counted, pollMs: 100, slurmPollMs: 300, slurmMaxPollMs: 1200 });
+  managers.push(m);
+  const runs = await m.launchAll(slurm('watched', 'true', { sweep: ['1', '2', '3', '4'] }, ['--hold']));
+  await sleep(5000);
+  const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => ({ t: Number(l.split(' ')[0]), args: l }));
+  const array = runs[0]!.record.job!.arrayJobId!;
+  // Four runs, one array id: every call asks for all of them at once.
+  for (const c of calls) assert.match(c.args, new RegExp(`--jobs=${array}( |$)`), c.args);
+  const gaps = calls.slice(1).map((c, i) => c.t - calls[i]!.t);
+  assert.ok(calls.length >= 3 && calls.length <= 8, `${calls.length} calls in 5 s: ${gaps.join(', ')} ms apart`);
+  assert.ok(gaps.at(-1)! > gaps[0]!, `backs off: ${gaps.join(', ')} ms apart`);
+  assert.ok(gaps.every((g) => g >= 250), `never hammers: ${gaps.join(', ')} ms apart`);
+  t.diagnostic(`4 runs, ${calls.length} squeue calls in 5 s, ${gaps.join(', ')} ms apart (first interval 300 ms, cap 1200 ms)`);
+  for (const r of runs) assert.equal(m.get(r.id)?.record.job?.reason, 'JobHeldUser');
+  for (const r of runs) await m.stop(r.id, { killWaitMs: 20_000 });
+});
+
 test('a job past its time limit shows TIMEOUT', async () => {
   const m = timeoutManager();
   // One minute, plus Slurm's 30 s time-limit sweep, plus KillWait.
@@ -282,7 +308,6 @@ test('a job past its time limit shows TIMEOUT', async () => {
 
 // Last: taking the node down would requeue any other job running on it (the TIMEOUT one above).
 test('a job whose node fails shows NODE_FAIL with the reason', async () => {
-  const { execFileSync } = await import('node:child_process');
   const m = manager();
   const run = await m.launch(slurm('node-fail', 'echo up; sleep 120', {}, ['--no-requeue']));
   const r = await until('running', () => m.get(run.id)?.status === 'running' && m.get(run.id), 60_000, () => describe(m.get(run.id)));
