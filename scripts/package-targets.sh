@@ -37,6 +37,9 @@ fi
 for f in dist/extension.js dist/cli.js dist/nli-worker.js dist/node_modules/onnxruntime-node/package.json; do
   [[ -e $f ]] || { echo "package-targets: $f missing: run the production build (node scripts/build.mjs --production)" >&2; exit 1; }
 done
+if grep -q sourceMappingURL dist/extension.js dist/webview/viewer.js; then
+  echo "package-targets: dist/ is a development build (source maps): run without --no-build" >&2; exit 1
+fi
 napi=$(ls "$ORT_BIN")   # napi-v6: the one N-API folder onnxruntime-node ships
 [[ $(wc -w <<<"$napi") -eq 1 ]] || { echo "package-targets: expected one napi folder in $ORT_BIN, found: $napi" >&2; exit 1; }
 
@@ -50,6 +53,8 @@ for f in package.json README.md CHANGELOG.md LICENSE .vscodeignore schemas pytho
   [[ -e $f ]] && cp -R "$f" "$STAGE/"
 done
 rm -rf "$STAGE/dist/node_modules/onnxruntime-node/bin"
+# Maps a development build left behind: the production bundles name none.
+find "$STAGE/dist" -name '*.map' -delete
 # dist/node_modules as the production build wrote it, without any platform's binaries.
 mv "$STAGE/dist/node_modules" "$STAGE/ort-js"
 
