@@ -51,7 +51,7 @@ test('launch a Slurm profile from the Runs view, submit its script, watch it run
   const profile = { name: 'on-slurm', target: 'slurm', shell: true, command, slurm: { mem: '100M', time: '10', stopGraceSeconds: 20 } };
   writeFileSync(join(ws, '.vscode', 'grpo-studio.json'), JSON.stringify({ profiles: [profile] }, null, 2));
 
-  server = await CodeServer.start({ vsix: VSIX });
+  server ??= await CodeServer.start({ vsix: VSIX });
   const wb = await Workbench.open(server, ws);
   try {
     await wb.page.locator('.activitybar .action-label[aria-label^="GRPO Studio"]').first().click();
@@ -99,6 +99,42 @@ test('launch a Slurm profile from the Runs view, submit its script, watch it run
   } catch (err) {
     const shot = await wb.screenshot('slurm-failure').catch(() => 'none');
     if (err instanceof Error) err.message += `\n  screenshot: ${shot}\n  run: ${JSON.stringify(theRun(ws))}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
+    throw err;
+  } finally {
+    await wb.close();
+  }
+});
+
+test('a sweep profile submits one array job and shows one run per value in the Runs view', { timeout: 120_000 }, async () => {
+  assert.ok(existsSync(VSIX), `${VSIX} exists (npm run package)`);
+  const ws = join(scratch, 'sweep-ws');
+  mkdirSync(join(ws, '.vscode'), { recursive: true });
+  writeFileSync(join(ws, 'README.md'), '# slurm sweep e2e\n');
+  const profile = { name: 'lr-sweep', target: 'slurm', shell: true, command: 'echo "lr=${sweep}"', sweep: ['1e-6', '3e-6'], slurm: { mem: '100M' } };
+  writeFileSync(join(ws, '.vscode', 'grpo-studio.json'), JSON.stringify({ profiles: [profile] }, null, 2));
+  server ??= await CodeServer.start({ vsix: VSIX });
+  const wb = await Workbench.open(server, ws);
+  try {
+    await wb.page.locator('.activitybar .action-label[aria-label^="GRPO Studio"]').first().click();
+    const profileRow = wb.page.locator('.monaco-list-row', { hasText: 'lr-sweep' }).filter({ hasText: 'sweep ×2' }).first();
+    await profileRow.waitFor({ state: 'visible', timeout: 30_000 });
+    await profileRow.hover();
+    await profileRow.locator('.action-label[aria-label*="Launch Training Run"]').click();
+    const toast = wb.page.locator('.notification-toast', { hasText: 'as an array job of 2 tasks' }).first();
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.page.locator('.view-lines', { hasText: '#SBATCH --array=0-1' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await toast.locator('.monaco-button', { hasText: 'Submit' }).click();
+    for (const v of ['1e-6', '3e-6']) {
+      await wb.page.locator('.monaco-list-row', { hasText: `sweep=${v} · COMPLETED` }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    }
+    const root = join(ws, '.grpo-studio', 'runs');
+    const dirs = readdirSync(root).sort();
+    assert.equal(dirs.length, 2);
+    assert.deepEqual(dirs.map((d) => readFileSync(join(root, d, 'stdout.log'), 'utf8')), ['lr=1e-6\n', 'lr=3e-6\n']);
+    await wb.screenshot('slurm-sweep');
+  } catch (err) {
+    const shot = await wb.screenshot('slurm-sweep-failure').catch(() => 'none');
+    if (err instanceof Error) err.message += `\n  screenshot: ${shot}\n  console errors:\n  ${wb.consoleErrors.slice(-10).join('\n  ')}`;
     throw err;
   } finally {
     await wb.close();
