@@ -8,7 +8,6 @@
  * Pure core: the host supplies records and settings, and asks for rows.
  */
 import type { BadLine, RolloutRecord } from '../schema/record';
-import { completionText } from '../schema/record';
 import type { LocatedRecord } from '../ingest/types';
 import { readRollouts } from '../ingest/v1Reader';
 import { scoreRecord, isVariantName, type RecordScore, type VariantName } from '../rewards/variants';
@@ -16,12 +15,12 @@ import { groupAdvantages } from '../rewards/group';
 import { RolloutIndex, VERDICT_CODE, VERDICT_TYPE_CODE, type BodyPlace, type LocatedRow } from '../index/rolloutIndex';
 import { SpillFile } from '../index/spill';
 import { GROUP_FLAG_BITS, scoreRow, settleGroup, type RowScoreOptions } from '../index/score';
-import { bodyLeaves, bodyTerms, columnValue, evaluateRows, sortedOrder } from '../index/filter';
-import { bodyTermMatches } from '../index/recordTerms';
 import { forEachRecord } from '../index/bodyScan';
-import { FLAG, u8, type Column } from '../index/columns';
-import type { QueryNode } from '../index/query';
-import { readFilterText, type FilterText } from './filterText';
+import { FLAG } from '../index/columns';
+import type { FilterText } from './filterText';
+import { GroupList, type FilterProblem } from './groupList';
+
+export type { FilterProblem } from './groupList';
 import { GROUP_FLAGS, type GroupFlag, type GroupRow, type RowFilter, type VerdictView } from './types';
 
 /** A record with the trainer's file and line (what the judge and the verdict caches key on). */
@@ -72,16 +71,9 @@ export interface SettleResult {
 /** Told of every record as it is scored (on arrival, and again on a rescore): what a view over the same rows keeps beside the index (the Run Overview's box IoUs). */
 export type ScoredListener = (row: number, record: RolloutRecord, score: RecordScore) => void;
 
-/** Why the filter text could not be applied (the previous filter stays). */
-export interface FilterProblem {
-  message: string;
-  column: number;
-}
 
 /** The judge's verdict on a record, if any (the host reads the verdict caches). */
 export type RecordVerdicts = (l: LoadedRecord) => VerdictView | null;
-
-const SNIPPET = 120;
 
 export class RolloutView {
   index = new RolloutIndex();
@@ -98,20 +90,12 @@ export class RolloutView {
   private scanning: Promise<unknown> | null = null;
   /** The scoring pass over scanned rows, cancelled by a truncation or a rescore (which covers it). */
   private scoringRun: AbortController | null = null;
-  private filtered: number[] = [];
-  private sorted: number[] | null = null;
-  private filter: RowFilter = { text: '', flags: [] };
-  private reading: FilterText = { kind: 'none' };
   private readonly dirty = new Set<number>();
   private settledGroups = 0;
   private dropped = 0;
-  filterProblem: FilterProblem | null = null;
   private verdictLookup: RecordVerdicts | null = null;
-  /** Per row: the current query holds (1) or not; 1 everywhere without a query. */
-  private rowMask = u8();
-  /** The body terms (text, meta) of the query in force or being applied, per row, kept as records arrive. */
-  private leaves = new Map<QueryNode, Column<Uint8Array>>();
-  private filterRun: AbortController | null = null;
+  /** The filtered list of groups the viewer shows. */
+  readonly list: GroupList = new GroupList(this);
   private readonly scoredListeners = new Set<ScoredListener>();
 
   constructor(private options: ScoreOptions) {}
@@ -152,11 +136,7 @@ export class RolloutView {
       for (const name of Object.keys(record.rewards ?? {})) this.rewardNames.add(name);
       for (const key of Object.keys(record.meta ?? {})) this.metaKeys.add(key);
       const row = index.addRecord(record, loc, places[k]!, index.groupKeyOf(record));
-      this.rowMask.reserve(row);
-      for (const [node, col] of this.leaves) {
-        col.reserve(row);
-        col.data[row] = bodyTermMatches(node, record) ? 1 : 0;
-      }
+      this.list.onRecord(row, record);
       const score = scoreRow(index, row, record, scoring);
       for (const fn of this.scoredListeners) fn(row, record, score);
       if (this.verdictLookup) this.setVerdict(row, this.verdictLookup({ record, file: loc.file, line: loc.line }));
@@ -188,23 +168,11 @@ export class RolloutView {
     this.dirty.clear();
     for (const g of touched) {
       settleGroup(this.index, g);
-      this.maskGroup(g);
-      if (g >= before) {
-        if (this.passes(g)) this.filtered.push(g);
-        continue;
-      }
-      grew.push(this.index.groups.keys[g]!);
-      const at = lowerBound(this.filtered, g);
-      const listed = this.filtered[at] === g;
-      const pass = this.passes(g);
-      if (pass !== listed) {
-        reordered = true;
-        if (pass) this.filtered.splice(at, 0, g);
-        else this.filtered.splice(at, 1);
-      }
+      if (g < before) grew.push(this.index.groups.keys[g]!);
+      if (this.list.settled(g, g >= before)) reordered = true;
     }
     this.settledGroups = this.index.groups.count;
-    if (this.reading.kind !== 'error' && this.reading.sort && touched.length) this.sortList();
+    if (touched.length) this.list.resort();
     return { added: this.index.groups.count - before, grew, reordered, touched };
   }
 
@@ -233,9 +201,9 @@ export class RolloutView {
     for (const g of touched) {
       index.groups.recount(g, Array.from(index.groupRows(g), (r) => index.total.data[r]!));
       settleGroup(index, g);
-      this.maskGroup(g);
+      this.list.maskGroup(g);
     }
-    this.refilter();
+    this.list.refilter();
   }
 
   /**
@@ -258,9 +226,9 @@ export class RolloutView {
         for (let g = 0; g < index.groups.count; g++) if (index.groups.last.data[g]! >= listed) settleGroup(index, g);
         listed = index.count;
         this.settledGroups = index.groups.count;
-        if (!this.leaves.size) {
-          this.maskAll();
-          this.refilter();
+        if (!this.list.hasBodyTerms) {
+          this.list.maskAll();
+          this.list.refilter();
         }
         opts.onProgress?.(p.bytes, p.totalBytes);
       },
@@ -277,9 +245,9 @@ export class RolloutView {
     // Listed at once on what the trainer logged; scored rows settle again as they are scored.
     for (let g = 0; g < index.groups.count; g++) settleGroup(index, g);
     this.settledGroups = index.groups.count;
-    await this.refreshLeaves();
-    this.maskAll();
-    this.refilter();
+    await this.list.refreshLeaves();
+    this.list.maskAll();
+    this.list.refilter();
     return index.resumeAt;
   }
 
@@ -322,29 +290,15 @@ export class RolloutView {
       afterBatch: () => {
         for (const g of touched) {
           settleGroup(index, g);
-          this.maskGroup(g);
+          this.list.maskGroup(g);
         }
         touched.clear();
-        this.refilter();
+        this.list.refilter();
         opts.onBatch?.();
       },
     });
     if (this.scoringRun === run) this.scoringRun = null;
     this.unscored = { from: to, to };
-  }
-
-  /** The body terms of the filter in force, for every row (after rows arrived without `append`). */
-  private async refreshLeaves(): Promise<void> {
-    const node = this.node;
-    if (!node || this.leaves.size === 0) return;
-    const n = this.index.count;
-    const masks = await bodyLeaves(this.index, node, n);
-    for (const [t, m] of masks) {
-      const col = u8();
-      col.reserve(Math.max(0, n - 1), true);
-      col.data.set(m.subarray(0, n));
-      this.leaves.set(t, col);
-    }
   }
 
   /** The source's only file was truncated: a new index, groups counted afresh (the filter stays). */
@@ -358,10 +312,7 @@ export class RolloutView {
     this.dirty.clear();
     this.settledGroups = 0;
     this.dropped = 0;
-    this.filtered = [];
-    this.sorted = null;
-    this.rowMask = u8();
-    for (const t of [...this.leaves.keys()]) this.leaves.set(t, u8());
+    this.list.reset();
     this.spill?.close();
     this.spill = null;
   }
@@ -402,11 +353,11 @@ export class RolloutView {
   private resettleAll(): void {
     for (let g = 0; g < this.index.groups.count; g++) {
       settleGroup(this.index, g);
-      this.maskGroup(g);
+      this.list.maskGroup(g);
     }
     this.dirty.clear();
     this.settledGroups = this.index.groups.count;
-    this.refilter();
+    this.list.refilter();
   }
 
   /** Every member's record (read back) with its full score, scored boxes included, for the group view. */
@@ -438,12 +389,22 @@ export class RolloutView {
   }
 
   get filteredCount(): number {
-    return this.filtered.length;
+    return this.list.count;
   }
 
-  /** True when the list runs newest first (latest-written groups at the top). */
-  get newestFirst(): boolean {
-    return this.filter.order === 'newest';
+  /** Groups `[0, settledCount)` have settled (the list shows only those). */
+  get settledCount(): number {
+    return this.settledGroups;
+  }
+
+  /** A scanned file is still being scanned or scored: its meta keys are not all known yet. */
+  get namesPartial(): boolean {
+    return this.scanning !== null || this.unscoredCount > 0;
+  }
+
+  /** The scan in progress, if any. */
+  get scanInProgress(): Promise<unknown> | null {
+    return this.scanning;
   }
 
   groupIndex(key: string): number | undefined {
@@ -475,213 +436,59 @@ export class RolloutView {
   /** Position of a group in the filtered list, or -1. */
   ordinalOf(key: string): number {
     const g = this.groupIndex(key);
-    if (g === undefined) return -1;
-    if (this.sorted) return this.sorted.indexOf(g);
-    const at = lowerBound(this.filtered, g);
-    if (this.filtered[at] !== g) return -1;
-    return this.newestFirst ? this.filtered.length - 1 - at : at;
+    return g === undefined ? -1 : this.list.ordinalOf(g);
   }
 
   keyAt(ordinal: number): string | undefined {
-    const g = this.groupAt(ordinal);
+    const g = this.list.groupAt(ordinal);
     return g === undefined ? undefined : this.index.groups.keys[g];
   }
 
   /** The first group of `step` in the list as it is shown, or undefined. */
   firstOfStep(step: number): { key: string; ordinal: number } | undefined {
-    const st = this.index.groups.step.data;
-    for (let o = 0; o < this.filtered.length; o++) {
-      const g = this.groupAt(o)!;
-      if (st[g] === step) return { key: this.index.groups.keys[g]!, ordinal: o };
-    }
-    return undefined;
+    const hit = this.list.firstOfStep(step);
+    return hit && { key: this.index.groups.keys[hit[0]]!, ordinal: hit[1] };
   }
 
   /** Group ids in the list as shown. */
   listedGroups(): number[] {
-    return Array.from({ length: this.filtered.length }, (_, o) => this.groupAt(o)!);
+    return this.list.listed();
   }
 
-  private groupAt(ordinal: number): number | undefined {
-    if (ordinal < 0 || ordinal >= this.filtered.length) return undefined;
-    if (this.sorted) return this.sorted[ordinal];
-    return this.filtered[this.newestFirst ? this.filtered.length - 1 - ordinal : ordinal];
+  /** Applies a filter (GroupList.apply) and resolves with the filtered count. */
+  applyFilter(filter: RowFilter): Promise<number> {
+    return this.list.apply(filter);
   }
 
-  /**
-   * Applies a filter and resolves with the filtered count. Text that reads as a query but does
-   * not parse keeps the previous filter (and sets `filterProblem`), so the list is not cleared.
-   * A query with text or meta terms reads the bodies back once; a newer filter cancels it.
-   */
-  async applyFilter(filter: RowFilter): Promise<number> {
-    this.filterRun?.abort();
-    // While a scanned file is being scored its meta keys are not all known yet: no typo check then.
-    const reading = readFilterText(filter.text, this.index.rewardNames.length ? new Set([...this.rewardNames, ...this.index.rewardNames]) : this.rewardNames,
-      this.unscoredCount > 0 || this.scanning ? undefined : this.metaKeys);
-    if (reading.kind === 'error') {
-      this.filterProblem = { message: reading.message, column: reading.column };
-      this.filter = { ...this.filter, flags: filter.flags, order: filter.order };
-      this.refilter();
-      return this.filtered.length;
-    }
-    const node = reading.kind === 'none' ? null : reading.node;
-    const terms = node ? bodyTerms(node) : [];
-    // Body terms read every row's body: a scan in progress finishes first.
-    if (terms.length && this.scanning) await this.scanning.catch(() => undefined);
-    if (terms.length) {
-      const run = (this.filterRun = new AbortController());
-      // Records arriving while the bodies are read fill the new terms' columns as they come.
-      const fresh = new Map<QueryNode, Column<Uint8Array>>();
-      for (const t of terms) {
-        const col = u8();
-        col.reserve(Math.max(0, this.index.count - 1), true);
-        fresh.set(t, col);
-        this.leaves.set(t, col);
-      }
-      const n = this.index.count;
-      const masks = await bodyLeaves(this.index, node!, n, run.signal).catch((e: unknown) => {
-        if (run.signal.aborted) return null;
-        throw e;
-      });
-      if (!masks || run.signal.aborted) return this.filtered.length;
-      for (const [t, m] of masks) fresh.get(t)!.data.set(m.subarray(0, n));
-      this.filterRun = null;
-    }
-    for (const t of [...this.leaves.keys()]) if (!terms.includes(t)) this.leaves.delete(t);
-    this.filterProblem = null;
-    this.filter = filter;
-    this.reading = reading;
-    this.maskAll();
-    this.refilter();
-    return this.filtered.length;
+  get filterProblem(): FilterProblem | null {
+    return this.list.filterProblem;
   }
 
-  /** What the filter text was read as: a query, plain words, or nothing. */
   get filterKind(): FilterText['kind'] {
-    return this.filterProblem ? 'error' : this.reading.kind;
+    return this.list.filterKind;
   }
 
-  private get node(): QueryNode | null {
-    return this.reading.kind === 'query' || this.reading.kind === 'words' ? this.reading.node : null;
-  }
-
-  private leafMask = (node: QueryNode): Uint8Array | undefined => this.leaves.get(node)?.data;
-
-  /** Every row's result under the current query. */
-  private maskAll(): void {
-    const n = this.index.count;
-    this.rowMask.reserve(Math.max(0, n - 1), true);
-    const node = this.node;
-    if (!node) this.rowMask.data.fill(1);
-    else this.rowMask.data.set(evaluateRows(this.index, node, null, n, this.leafMask));
-  }
-
-  /** Group `g`'s rows' results under the current query (their group-level terms may have changed). */
-  private maskGroup(g: number): void {
-    const rows = this.index.groupRows(g);
-    const node = this.node;
-    if (!node) {
-      for (const r of rows) this.rowMask.data[r] = 1;
-      return;
-    }
-    const m = evaluateRows(this.index, node, rows, this.index.count, this.leafMask);
-    rows.forEach((r, k) => (this.rowMask.data[r] = m[k]!));
-  }
-
-  private refilter(): void {
-    this.filtered = [];
-    for (let g = 0; g < this.settledGroups; g++) if (this.passes(g)) this.filtered.push(g);
-    this.sortList();
-  }
-
-  private passes(g: number): boolean {
-    const gt = this.index.groups;
-    if (gt.size.data[g]! === 0) return false;
-    const bits = gt.flags.data[g]!;
-    if (!this.filter.flags.every((f) => (bits & GROUP_FLAG_BITS[f]) !== 0)) return false;
-    if (!this.node) return true;
-    return this.index.groupRows(g).some((r) => this.rowMask.data[r] === 1);
-  }
-
-  /** Every live row the current query holds for, in row order (the source's reading order). */
   matchedRows(): Int32Array {
-    const index = this.index;
-    const out: number[] = [];
-    const node = this.node;
-    for (let r = 0; r < index.count; r++) {
-      const g = index.group.data[r]!;
-      if (g >= 0 && g < this.settledGroups && (!node || this.rowMask.data[r] === 1)) out.push(r);
-    }
-    return Int32Array.from(out);
+    return this.list.matchedRows();
   }
 
-  /** Rows of group `g` that match the current query (all of them without one). */
   matchingRows(g: number): Int32Array {
-    const rows = this.index.groupRows(g);
-    return this.node ? rows.filter((r) => this.rowMask.data[r] === 1) : rows;
+    return this.list.matchingRows(g);
   }
 
-  /**
-   * Orders the list by the sort clause: a group's key is its matching completions' largest value
-   * (descending) or smallest (ascending); groups without one go last; ties keep file order.
-   */
-  private sortList(): void {
-    const spec = this.reading.kind === 'error' ? undefined : this.reading.sort;
-    if (!spec) {
-      this.sorted = null;
-      return;
-    }
-    const keys = new Float64Array(this.filtered.length);
-    this.filtered.forEach((g, k) => {
-      let best = NaN;
-      for (const r of this.matchingRows(g)) {
-        const v = columnValue(this.index, spec.column, r);
-        if (Number.isNaN(v)) continue;
-        if (Number.isNaN(best) || (spec.descending ? v > best : v < best)) best = v;
-      }
-      keys[k] = best;
-    });
-    this.sorted = Array.from(sortedOrder(keys, spec.descending), (k) => this.filtered[k]!);
-  }
-
-  /** The list's rows `[start, start + count)`; each prompt snippet is read back from the group's first record. */
-  async rows(start: number, count: number): Promise<GroupRow[]> {
-    const out: GroupRow[] = [];
-    const end = Math.min(this.filtered.length, start + Math.max(0, count));
-    for (let o = Math.max(0, start); o < end; o++) {
-      const g = this.groupAt(o)!;
-      const info = this.group(g);
-      const s = this.scoreOf(g);
-      const first = (await this.index.readRecord(this.index.groupRows(g)[0]!)).record;
-      const prompt = (first.prompt?.text ?? completionText(first)).replace(/\s+/g, ' ').trim();
-      out.push({
-        key: info.key,
-        ordinal: o,
-        step: info.step,
-        promptSnippet: prompt.length > SNIPPET ? prompt.slice(0, SNIPPET - 1) + '…' : prompt,
-        size: info.size,
-        rewardMin: s.min,
-        rewardMax: s.max,
-        rewardMean: s.mean,
-        flags: s.flags,
-      });
-    }
-    return out;
+  rows(start: number, count: number): Promise<GroupRow[]> {
+    return this.list.rows(start, count);
   }
 
   /** Drops spare column room once the first read is done (a followed source keeps a little). */
   trim(): void {
     this.index.trim();
-    const keep = this.index.count + Math.ceil(this.index.count / 16);
-    if (this.rowMask.data.length > keep) this.rowMask.fit(keep);
-    for (const col of this.leaves.values()) if (col.data.length > keep) col.fit(keep);
+    this.list.trim(this.index.count + Math.ceil(this.index.count / 16));
   }
 
   /** Index and view memory in bytes (typed columns exactly, group keys estimated). */
   memoryBytes(): number {
-    let view = this.rowMask.data.byteLength + this.filtered.length * 8;
-    for (const col of this.leaves.values()) view += col.data.byteLength;
-    return this.index.memoryBytes().total + view;
+    return this.index.memoryBytes().total + this.list.bytes();
   }
 
   /** True when row `r` logged values that differ from the recomputed ones. */
@@ -690,7 +497,7 @@ export class RolloutView {
   }
 
   async close(): Promise<void> {
-    this.filterRun?.abort();
+    this.list.abort();
     this.scoringRun?.abort();
     await this.index.close();
     this.spill?.close();
@@ -700,16 +507,4 @@ export class RolloutView {
 
 function flagNames(bits: number): GroupFlag[] {
   return GROUP_FLAGS.filter((f) => (bits & GROUP_FLAG_BITS[f]) !== 0);
-}
-
-/** First position in ascending `xs` holding a value ≥ x. */
-function lowerBound(xs: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
