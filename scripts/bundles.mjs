@@ -18,5 +18,6 @@ export function bundles({ production }) {
     { ...browser, entryPoints: { runs: 'webview/runs/main.ts' } },
     { ...browser, entryPoints: { overview: 'webview/overview/main.ts' } },
     { ...browser, entryPoints: { alignment: 'webview/alignment/main.ts' } },
+    { ...browser, entryPoints: { eval: 'webview/eval/main.ts' } },
   ];
 }

@@ -13,6 +13,7 @@ import { registerModelDownload } from './localModelDownload';
 import { registerRunOverview } from './overview/register';
 import { registerAlignmentDashboard } from './judge/dashboard';
 import { createJudgeService, registerJudge } from './judge/register';
+import { registerEvaluation } from './eval/register';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   try {
@@ -31,6 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       ...registerRunOverview(context.extensionUri, viewers),
       ...registerJudge(context, judge, viewers),
       ...registerAlignmentDashboard(context.extensionUri, viewers, judge.onDidJudge),
+      ...registerEvaluation(context),
     );
     // `npm run demo` (scripts/demo.sh) names the sample file here so its first screen is the
     // viewer: a file opened by the workbench at startup opens as text, before our editor is known.

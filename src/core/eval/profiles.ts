@@ -1,6 +1,6 @@
 /**
  * Eval profiles: the `evals` list of `.vscode/grpo-studio.json`, beside the training `profiles`
- * (docs/eval.md "Evaluating from the editor"). Each names its benchmarks, the command that writes
+ * (docs/eval-profiles.md). Each names its benchmarks, the command that writes
  * a checkpoint's predictions on each (`{checkpoint}`, `{output}` and a few more placeholders),
  * the metric that scores them, the run folders whose checkpoints it evaluates, and whether a new
  * `checkpoint-N` there is evaluated by itself. Every problem names the file's line and the field.

@@ -1,5 +1,5 @@
 /**
- * An eval profile's results folder (docs/eval.md "Evaluating from the editor"):
+ * An eval profile's results folder (docs/eval-profiles.md):
  * `<results>/<checkpoint>/checkpoint.json` says which folder was evaluated (and its step), and the
  * benchmarks' predictions files sit beside it. `evalManifest` turns the folder into the manifest
  * the matrix and the reports are computed from, with each benchmark's metric from the profile.
@@ -64,7 +64,8 @@ export function evalManifest(profile: EvalProfile): Manifest {
     if (!rec && d.name === 'base') ref.step = 0;
     const files = profile.benchmarks.map((b) => ({ b, file: predictionsFile(profile, b, ref) })).filter((x) => existsSync(x.file));
     if (!files.length) continue;
-    const label = d.name === 'base' && rec ? `base (${rec.path.split(/[\\/]/).pop()})` : d.name;
+    const folder = rec?.path.split(/[\\/]/).pop();
+    const label = d.name === 'base' && folder && folder !== 'base' ? `base (${folder})` : d.name;
     checkpoints.push({ id: d.name, label, ...(ref.step !== undefined ? { step: ref.step } : {}) });
     for (const { b, file } of files) predictions.push({ checkpoint: d.name, benchmark: b.id, file, ...(b.format ? { format: b.format } : {}) });
   }
