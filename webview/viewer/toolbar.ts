@@ -109,13 +109,13 @@ export class GrpoToolbar extends LitElement {
     const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
     let text: string;
     if (live.mode === 'stopped') text = `not following: ${live.problem ?? 'stopped'}`;
-    else if (live.loading) {
+    else if (live.unscored) {
+      const done = Math.max(0, this.totalCompletions - live.unscored);
+      text = `scoring ${Math.floor((100 * done) / Math.max(1, this.totalCompletions))}% · ${this.totalCompletions.toLocaleString()} completions listed; recomputed flags fill in`;
+    } else if (live.loading) {
       text = live.bytesTotal
         ? `reading ${Math.floor((100 * live.bytesRead) / live.bytesTotal)}% (${mb(live.bytesRead)} of ${mb(live.bytesTotal)})`
         : 'reading…';
-    } else if (live.unscored) {
-      const done = Math.max(0, this.totalCompletions - live.unscored);
-      text = `scoring ${Math.floor((100 * done) / Math.max(1, this.totalCompletions))}% · ${this.totalCompletions.toLocaleString()} completions listed; recomputed flags fill in`;
     } else text = `following${live.mode === 'poll' ? ' (polling)' : ''} · ${this.totalCompletions.toLocaleString()} completions`;
     const format = this.source?.format;
     return html`<span class="live ${live.loading ? 'loading' : ''}" data-testid="live-status" data-loading=${live.loading ? 'true' : 'false'}

@@ -10,6 +10,7 @@
  * A group counts toward the step of its first completion, as in the viewer's list. Records with
  * no step are not charted: they are counted in `unstepped`.
  */
+import { FLAG } from '../index/columns';
 import type { RolloutRecord } from '../schema/record';
 import type { RolloutIndex } from '../index/rolloutIndex';
 import { forEachRecord } from '../index/bodyScan';
@@ -109,13 +110,17 @@ export class RunOverview {
     const n = index.count;
     const variant = this.variant;
     if (n === 0 || !(REWARD_VARIANTS[variant].rewards as readonly string[]).includes('bbox')) return false;
+    // Only rows already scored: a scanned file's rows not scored yet bring theirs through onScored.
+    const scored: number[] = [];
+    for (let r = 0; r < n; r++) if (index.flags.data[r]! & FLAG.scored) scored.push(r);
+    if (scored.length === 0) return false;
     this.earlier?.abort();
     const run = (this.earlier = new AbortController());
     const opts = this.options;
     try {
       await forEachRecord(index, n, (row, r) => {
         if (!run.signal.aborted) this.ious.add(index, row, scoreRecord(r.record, variant, opts));
-      }, { signal: run.signal });
+      }, { signal: run.signal, only: scored });
     } catch (e) {
       if (!run.signal.aborted) this.problem = `cannot read the box IoUs back: ${e instanceof Error ? e.message : String(e)}`;
     }

@@ -158,7 +158,9 @@ export class LiveRollouts {
     this.set.readBack = format === 'native';
     await this.measure(format);
     if (this.closed) return;
-    this.follower = await followRollouts(this.target, (b) => this.take(b), { ...this.opts.follow, format }, (e) => {
+    const startAt = format === 'native' && (await stat(this.target).catch(() => null))?.isFile() ? await this.scan() : undefined;
+    if (this.closed) return;
+    this.follower = await followRollouts(this.target, (b) => this.take(b), { ...this.opts.follow, format, ...(startAt ? { startAt } : {}) }, (e) => {
       this.problem = e instanceof Error ? e.message : String(e);
       this.changed();
     });
@@ -168,6 +170,42 @@ export class LiveRollouts {
       this.set.readBack = this.format === 'native';
       this.watchLoading();
     });
+  }
+
+  /**
+   * A native file is scanned first (every group listed on the logged values at the index's
+   * speed), then scored from its records read back while the follower takes over where the scan
+   * stopped. Returns that place.
+   */
+  private async scan(): Promise<Map<string, { offset: number; lines: number }>> {
+    const file = this.target;
+    const at = await this.set.scanNative(file, {
+      onProgress: (bytes) => {
+        this.readTo.set(file, bytes);
+        this.lastBatch = Date.now();
+        this.pending.grown = true;
+        this.pending.recount = true;
+        this.changed();
+      },
+    });
+    this.readTo.set(file, at.offset);
+    this.pending.grown = true;
+    this.pending.recount = true;
+    this.changed();
+    void this.set.scoreScanned({
+      onBatch: (touched) => {
+        // Flags and recomputed values fill in: the same list, rows updated in place.
+        this.pending.grown = true;
+        for (const g of touched) this.pending.touched.add(g);
+        this.changed();
+      },
+    }).then(() => this.changed(), (e: unknown) => {
+      // A truncation or a rescore cancels the pass (they cover its rows): not a problem.
+      if (this.closed || (e instanceof Error && e.name === 'AbortError')) return;
+      this.problem = `scoring ${file}: ${e instanceof Error ? e.message : String(e)}`;
+      this.changed();
+    });
+    return new Map([[file, at]]);
   }
 
   /** Sizes of what exists now: the loading progress is measured against them. */
@@ -254,7 +292,9 @@ export class LiveRollouts {
     if (this.closed || this.loadingDone) return;
     const read = [...this.readTo.values()].reduce((a, b) => a + b, 0);
     const caughtUp = this.bytesTotal !== null && read >= this.bytesTotal * 0.999;
-    if (caughtUp || Date.now() - this.lastBatch >= QUIET_MS) {
+    // A scanned file is read once its rows are scored too (what the views show is final then).
+    const scored = this.set.unscoredCount === 0;
+    if (scored && (caughtUp || Date.now() - this.lastBatch >= QUIET_MS)) {
       this.loadingDone = true;
       this.changed();
       return;
@@ -270,6 +310,7 @@ export class LiveRollouts {
       bytesRead: this.bytesTotal === null ? read : Math.min(read, this.bytesTotal),
       bytesTotal: this.bytesTotal,
       problem: this.problem,
+      ...(this.set.unscoredCount > 0 ? { unscored: this.set.unscoredCount } : {}),
     };
   }
 

@@ -261,7 +261,7 @@ export class RolloutView {
    * batch the groups it touched settle and `onBatch` is told (the list's flags fill in). A row
    * whose line does not parse becomes a bad line (the scan does not validate every field).
    */
-  async scoreScanned(opts: { signal?: AbortSignal; onBatch?: () => void } = {}): Promise<void> {
+  async scoreScanned(opts: { signal?: AbortSignal; onBatch?: (touched: readonly number[]) => void } = {}): Promise<void> {
     const { from, to } = this.unscored;
     if (from >= to) return;
     const run = (this.scoringRun = new AbortController());
@@ -288,13 +288,14 @@ export class RolloutView {
         this.dropped++;
       },
       afterBatch: () => {
-        for (const g of touched) {
+        const groups = [...touched].filter((g) => g >= 0);
+        touched.clear();
+        for (const g of groups) {
           settleGroup(index, g);
           this.list.maskGroup(g);
         }
-        touched.clear();
         this.list.refilter();
-        opts.onBatch?.();
+        opts.onBatch?.(groups);
       },
     });
     if (this.scoringRun === run) this.scoringRun = null;
