@@ -172,7 +172,7 @@ class ParallelBuild {
         await new Promise<void>((r) => setImmediate(r)); // a turn of the event loop between chunks, as `update` gives
       }
     } finally {
-      await Promise.all(this.pool.map((w) => w.terminate()));
+      await this.release(!aborted && !this.failure && this.nextMerge === this.pending.length);
     }
     this.hooks.resumeAt(this.committed, this.lines);
     if (this.failure && !aborted) {
@@ -187,16 +187,14 @@ class ParallelBuild {
   }
 
   private startWorker(): void {
-    // Running from source (tests, bench): a worker does not inherit `--import tsx`, so it loads tsx's CommonJS hook itself.
-    const ts = this.workerPath.endsWith('.ts');
-    const worker = new Worker(this.workerPath, ts ? { execArgv: ['--require', 'tsx/cjs'] } : {});
+    const worker = takeWorker(this.workerPath);
     this.pool.push(worker);
     const give = (): void => {
       if (this.nextJob >= this.pending.length) return;
       const id = this.nextJob++;
       worker.postMessage({ id, job: this.pending[id]!.job } satisfies WorkerRequest);
     };
-    worker.on('message', (m: WorkerReply) => {
+    this.listen(worker, 'message', (m: WorkerReply) => {
       const p = this.pending[m.id]!;
       if (m.kind === 'progress') {
         p.bytes = m.bytes;
@@ -213,11 +211,25 @@ class ParallelBuild {
       }
       this.wake();
     });
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => {
-      if (code !== 0 && this.nextMerge < this.pending.length) this.fail(new Error(`index worker exited with code ${code}`));
-    });
+    this.listen(worker, 'error', (e: Error) => this.fail(e));
+    this.listen(worker, 'exit', (code: number) => this.fail(new Error(`index worker exited with code ${code}`)));
     give();
+  }
+
+  private readonly listeners: [Worker, string, (...a: unknown[]) => void][] = [];
+
+  private listen<A extends unknown[]>(w: Worker, event: string, f: (...a: A) => void): void {
+    const g = f as unknown as (...a: unknown[]) => void;
+    w.on(event, g);
+    this.listeners.push([w, event, g]);
+  }
+
+  /** Workers go back to the warm pool when every job they were given is done, else they are stopped. */
+  private async release(idle: boolean): Promise<void> {
+    for (const [w, event, f] of this.listeners) w.off(event, f);
+    this.listeners.length = 0;
+    await Promise.all(this.pool.map((w) => (idle ? giveBackWorker(this.workerPath, w) : w.terminate())));
+    this.pool.length = 0;
   }
 
   private fail(e: Error): void {
@@ -298,6 +310,41 @@ class ParallelBuild {
     for (let k = a; k < b; k++) group[at + k - a] = groups.add(keys[c.group[k]!]!, at + k - a, c.step[k]!, c.total[k]!);
     index.count = at + n;
   }
+}
+
+/** Idle workers by script, kept warm (their compiled code too) for the next build; let go after IDLE_MS. */
+const idleWorkers = new Map<string, Worker[]>();
+const IDLE_MS = 15_000;
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
+
+function takeWorker(path: string): Worker {
+  let w = idleWorkers.get(path)?.pop();
+  if (!w) {
+    // Running from source (tests, bench): a worker does not inherit `--import tsx`, so it loads tsx's CommonJS hook itself.
+    w = new Worker(path, path.endsWith('.ts') ? { execArgv: ['--require', 'tsx/cjs'] } : {});
+    const self = w;
+    // While idle nobody listens: an idle worker that dies only leaves the pool.
+    w.on('error', () => undefined);
+    w.on('exit', () => {
+      const list = idleWorkers.get(path);
+      if (list?.includes(self)) list.splice(list.indexOf(self), 1);
+    });
+  }
+  w.ref();
+  return w;
+}
+
+function giveBackWorker(path: string, w: Worker): void {
+  w.unref(); // an idle worker does not keep the process alive
+  let list = idleWorkers.get(path);
+  if (!list) idleWorkers.set(path, (list = []));
+  list.push(w);
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    idleTimer = null;
+    for (const ws of idleWorkers.values()) for (const x of ws.splice(0)) void x.terminate();
+  }, IDLE_MS);
+  idleTimer.unref();
 }
 
 /** Writes `src` at row `at` of a sparse column, waking it (at `cap` rows) only when a value differs from its fill. */
