@@ -38,6 +38,7 @@ export class LiveOverview {
   private readonly intervalMs: number;
   private readonly unsubscribe: () => void;
   private sent = { reading: true, problem: null as string | null, unstepped: 0 };
+  private told: { loading: boolean; problem: string | null };
 
   constructor(
     readonly live: LiveRollouts,
@@ -46,8 +47,12 @@ export class LiveOverview {
   ) {
     this.intervalMs = opts.intervalMs ?? 250;
     this.overview = new RunOverview(live.options, live.set);
+    this.told = live.status();
     this.unsubscribe = live.subscribe({
       update: (u) => {
+        // The source's state as of this update (read now, not at our flush: its end of loading
+        // must not overtake the groups it last scored, which this update carries).
+        this.told = live.status();
         if (u.recount) {
           this.overview.recount();
           this.reset = true;
@@ -58,7 +63,7 @@ export class LiveOverview {
     });
     // Rows scored before this overview attached bring their box IoUs by being read back once
     // (after a rescore in progress, which hands every row over anyway).
-    void live.afterRescores().then(async () => {
+    if (live.set.index.count > 0 || live.rescoring) void live.afterRescores().then(async () => {
       if (this.closed || live.rescoring) return;
       this.overview.rescoring(live.options);
       await this.overview.readEarlierBoxes();
@@ -81,11 +86,11 @@ export class LiveOverview {
   }
 
   private get reading(): boolean {
-    return this.live.status().loading || this.overview.readingBoxes;
+    return this.told.loading || this.overview.readingBoxes;
   }
 
   private get problem(): string | null {
-    return this.live.status().problem ?? this.overview.problem;
+    return this.told.problem ?? this.overview.problem;
   }
 
   private flush(): void {
