@@ -1,13 +1,19 @@
 // Builds the bundles of scripts/bundles.mjs (extension host, CLI, judge worker, one per webview)
 // into dist/. `--production` minifies; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { bundles } from './bundles.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 const builds = bundles({ production });
+
+// A development build leaves source maps in dist/; a production build must not ship them (vsce
+// packed them despite .vscodeignore).
+if (production && existsSync('dist')) {
+  for (const f of readdirSync('dist', { recursive: true })) if (String(f).endsWith('.map')) rmSync(`dist/${f}`);
+}
 
 mkdirSync('dist/webview/codicons', { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/codicons/${f}`);

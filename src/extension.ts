@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { readConfig, onConfigChange } from './config';
-import { Viewers } from './viewer/viewers';
+import { EDITOR_VIEW_TYPE, Viewers } from './viewer/viewers';
+import { isRolloutsFile, registerReopenInViewer } from './viewer/reopenInViewer';
 import { RolloutSourcesTree } from './sources/sourcesTree';
 import { registerCommands } from './commands';
 import { log, logError } from './log';
@@ -23,6 +24,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(
       log(),
       ...viewers.register(),
+      // A rollouts file the workbench opened as text before our editor was registered moves to the viewer.
+      registerReopenInViewer({ viewType: EDITOR_VIEW_TYPE, matches: isRolloutsFile }),
       sources,
       vscode.window.registerTreeDataProvider('grpoStudio.sources', sources),
       ...registerCommands({ extensionUri: context.extensionUri, viewers, sources }),
