@@ -6,9 +6,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
 import { RolloutIndex, type IndexProgress } from '../../src/core/index/rolloutIndex';
 import { splitRanges, updateParallel, type ParallelOptions } from '../../src/core/index/parallel';
 import type { AnyColumn } from '../../src/core/index/columns';
@@ -205,4 +207,27 @@ test('an abort keeps a prefix the next update completes', async () => {
   const seq = new RolloutIndex(path);
   await seq.update();
   assertSame(par, seq, 'aborted then completed');
+});
+
+test('bundled as it ships: a bundle finds index-worker.js beside itself and builds in workers', async () => {
+  const root = resolve(__dirname, '../..');
+  const out = join(dir, 'dist');
+  mkdirSync(out, { recursive: true });
+  const node = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' } as const;
+  buildSync({ ...node, entryPoints: { 'index-worker': join(root, 'src/core/index/scanWorker.ts') }, outdir: out });
+  const entry = join(dir, 'entry.ts');
+  writeFileSync(entry, [
+    `import { RolloutIndex } from ${JSON.stringify(join(root, 'src/core/index/rolloutIndex'))};`,
+    `import { updateParallel } from ${JSON.stringify(join(root, 'src/core/index/parallel'))};`,
+    'const index = new RolloutIndex(process.argv[2]!);',
+    'void updateParallel(index, { minBytes: 0, workers: 2, ranges: 5 }).then((r) => console.log(JSON.stringify({ ...r, count: index.count, groups: index.groups.count })));',
+  ].join('\n'));
+  buildSync({ ...node, entryPoints: [entry], outfile: join(out, 'cli.js') });
+  const path = join(dir, 'shipped.jsonl');
+  writeFileSync(path, mixedFile(8, 600));
+  const r = JSON.parse(execFileSync(process.execPath, [join(out, 'cli.js'), path], { encoding: 'utf8' })) as { workers: number; fallback?: string; count: number; groups: number };
+  const seq = new RolloutIndex(path);
+  await seq.update();
+  opened.push(seq);
+  assert.deepEqual({ workers: r.workers, fallback: r.fallback, count: r.count, groups: r.groups }, { workers: 2, fallback: undefined, count: seq.count, groups: seq.groups.count });
 });
