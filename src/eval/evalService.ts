@@ -11,6 +11,7 @@ import { EvalProfileError, loadEvalProfiles, type CheckpointRef, type EvalProfil
 import { evaluateCheckpoint, type BenchmarkOutcome } from '../core/eval/runEval';
 import { CheckpointWatch } from '../core/eval/watch';
 import { checkpointRef } from '../core/eval/profiles';
+import { benchmarkValue } from '../core/eval/results';
 import { profilesPath } from '../core/training/profile';
 import { RunManager } from '../core/training/run-manager';
 import { log, logError } from '../log';
@@ -198,8 +199,14 @@ export class EvalService implements vscode.Disposable {
 
 const watchKey = (p: EvalProfile): string => JSON.stringify([p.checkpoints, p.settleSeconds]);
 
-/** "checkpoint-200: Exam 62.5% · POPE failed" for a notification. */
+/** "Evaluated checkpoint-200: Exam 62.5% · POPE failed" for a notification (values as the matrix shows them). */
 export function summary(r: Evaluated): string {
-  const parts = r.outcomes.map((o) => `${r.profile.benchmarks.find((b) => b.id === o.benchmark)?.label ?? o.benchmark} ${o.status === 'exited' ? 'done' : o.status}`);
+  const parts = r.outcomes.map((o) => {
+    const b = r.profile.benchmarks.find((x) => x.id === o.benchmark);
+    if (!b) return `${o.benchmark} ${o.status}`;
+    if (o.status !== 'exited') return `${b.label} ${o.status}`;
+    const v = benchmarkValue(b, o.output);
+    return 'error' in v ? `${b.label} unreadable` : `${b.label} ${(100 * v.value).toFixed(1)}% (n=${v.n})`;
+  });
   return `Evaluated ${r.checkpoint.id}: ${parts.join(' · ')}`;
 }

@@ -64,6 +64,8 @@ function writeFixture(): string {
           name: 'seeds',
           checkpoints: 'output/grpo',
           base: 'models/base',
+          onNewCheckpoint: true,
+          settleSeconds: 1,
           benchmarks: [
             { id: 'exam', label: 'Exam', metric: 'exam-score', command: cmd('exam') },
             { id: 'pope', label: 'POPE', metric: 'pope', command: cmd('pope') },
@@ -127,7 +129,10 @@ test('Evaluate Checkpoint runs the profile, the matrix shows the core’s number
     await waitUntil('checkpoint-300’s predictions from the editor’s run', async () => (existsSync(join(ck300, 'exam.jsonl')) && existsSync(join(ck300, 'pope.jsonl')) ? true : undefined), 60_000, 300);
     const toast = wb.page.locator('.notification-toast', { hasText: 'Evaluated checkpoint-300' }).first();
     await toast.waitFor({ state: 'visible', timeout: 30_000 });
-    assert.match((await toast.textContent()) ?? '', /Exam done · POPE done/);
+    {
+      const m300 = buildMatrix(evalManifest(profile)).cells['checkpoint-300']!;
+      assert.ok(((await toast.textContent()) ?? '').includes(`Evaluated checkpoint-300: Exam ${pct(m300.exam!.value)} (n=${N}) · POPE ${pct(m300.pope!.value)} (n=${N})`));
+    }
     await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Show Matrix' }).first().click();
 
     const f = await wb.webviewFrame(async (fr) => (await fr.locator('[data-testid="eval-matrix-table"]').count()) > 0);
@@ -180,6 +185,13 @@ test('Evaluate Checkpoint runs the profile, the matrix shows the core’s number
     assert.equal(readFileSync(`${out}.html`, 'utf8'), renderHtml(m));
     const html = readFileSync(`${out}.html`, 'utf8');
     assert.ok(!/<script|<img|src=/i.test(html.replace(/&lt;img src=x/g, '')), 'the HTML has no script and no image; the hostile name is escaped');
+
+    // onNewCheckpoint: a checkpoint-400 written while the editor watches is evaluated by itself, and the open matrix follows.
+    mkdirSync(join(ws, 'output/grpo/checkpoint-400'));
+    writeFileSync(join(ws, 'output/grpo/checkpoint-400/model.json'), JSON.stringify({ skill: 0.85, seed: 6 }));
+    const cell400 = cell(f, 'checkpoint-400', 'pope').locator('[data-testid="eval-value"]');
+    await cell400.waitFor({ state: 'visible', timeout: 60_000 });
+    assert.equal(await cell400.textContent(), pct(buildMatrix(evalManifest(profile)).cells['checkpoint-400']!.pope!.value));
     assert.deepEqual(await wb.cspViolations(), []);
   } catch (err) {
     const shot = await wb.screenshot('eval-failure').catch(() => 'none');
@@ -187,5 +199,34 @@ test('Evaluate Checkpoint runs the profile, the matrix shows the core’s number
     throw err;
   } finally {
     await wb.close();
+  }
+});
+
+test('in Restricted Mode Evaluate Checkpoint is refused with the reason, and nothing runs', { timeout: 120_000 }, async () => {
+  const untrusted = await CodeServer.start({ vsix: VSIX, workspaceTrust: true, settings: { 'security.workspace.trust.startupPrompt': 'never' } });
+  const uws = join(scratch, 'untrusted-ws');
+  try {
+    mkdirSync(join(uws, '.vscode'), { recursive: true });
+    mkdirSync(join(uws, 'output/grpo/checkpoint-1'), { recursive: true });
+    const evals = [{ name: 'seeds', checkpoints: 'output/grpo', onNewCheckpoint: true, settleSeconds: 0, benchmarks: [{ id: 'exam', metric: 'exam-score', command: ['python3', RUNNER, '--model', '{checkpoint}', '--questions', 'q.jsonl', '--out', '{output}'] }] }];
+    writeFileSync(join(uws, '.vscode/grpo-studio.json'), JSON.stringify({ profiles: [], evals }, null, 2));
+    const wb = await Workbench.open(untrusted, uws);
+    try {
+      await wb.runCommand('GRPO Studio: Evaluate Checkpoint…');
+      const toast = wb.page.locator('.notification-toast', { hasText: 'Restricted Mode' }).first();
+      await toast.waitFor({ state: 'visible', timeout: 20_000 });
+      assert.match((await toast.textContent()) ?? '', /cannot run an evaluation in Restricted Mode: it executes the benchmark commands/);
+      assert.equal(await toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).count(), 1);
+      // Nor does a new checkpoint start one: the watch is off without trust.
+      writeFileSync(join(uws, 'output/grpo/checkpoint-1/model.json'), '{}');
+      mkdirSync(join(uws, 'output/grpo/checkpoint-2'));
+      writeFileSync(join(uws, 'output/grpo/checkpoint-2/model.json'), '{}');
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.equal(existsSync(join(uws, '.grpo-studio')), false, 'no run folder, no results folder');
+    } finally {
+      await wb.close();
+    }
+  } finally {
+    await untrusted.stop();
   }
 });

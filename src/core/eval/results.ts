@@ -8,7 +8,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { listCheckpoints } from '../training/checkpoints';
 import { ManifestError, type Manifest } from './manifest';
-import { checkpointRef, predictionsFile, resultsDir, type CheckpointRef, type EvalProfile } from './profiles';
+import { evaluate } from './metrics';
+import { PredictionsError, readPredictions } from './readers';
+import type { Interval } from './stats';
+import { checkpointRef, predictionsFile, resultsDir, type CheckpointRef, type EvalBenchmark, type EvalProfile } from './profiles';
 
 export const CHECKPOINT_RECORD = 'checkpoint.json';
 
@@ -75,4 +78,18 @@ export function evalManifest(profile: EvalProfile): Manifest {
   const m: Manifest = { title: `Evaluation: ${profile.name}`, checkpoints, benchmarks, predictions };
   if (checkpoints.some((c) => c.id === 'base')) m.base = 'base';
   return m;
+}
+
+/** One benchmark's headline number in one predictions file (as the matrix shows it), or why there is none. */
+export function benchmarkValue(b: EvalBenchmark, file: string): { value: number; ci95: Interval; n: number } | { error: string } {
+  try {
+    const r = evaluate(readPredictions(file, b.format ?? 'auto').items, b.metric);
+    if (r.n === 0) return { error: `no question of ${file} could be scored with ${b.metric}` };
+    const part = b.headline ?? (b.metric === 'letter-f1' ? 'f1' : b.metric === 'pope' ? 'accuracy' : undefined);
+    const p = part ? r.parts?.[part] : undefined;
+    return { ...(p ?? { value: r.value, ci95: r.ci95 }), n: r.n };
+  } catch (e) {
+    if (e instanceof PredictionsError) return { error: e.message };
+    throw e;
+  }
 }
