@@ -72,13 +72,17 @@ test('ranges start at line starts, cover the file and cut lines longer than a re
   const long = 'x'.repeat(200_000);
   writeFileSync(path, `a\n${long}\nb\n\n${long}`);
   const size = 2 + long.length + 1 + 2 + 1 + long.length;
-  for (const n of [1, 2, 3, 5, 40]) {
-    const r = splitRanges(path, size, n);
+  for (const [n, first] of [[1, undefined], [2, undefined], [3, undefined], [5, 3], [40, undefined], [4, 100_000]] as const) {
+    const r = splitRanges(path, size, n, first);
     assert.equal(r[0]![0], 0);
     assert.equal(r[r.length - 1]![1], size);
     for (let k = 1; k < r.length; k++) assert.equal(r[k]![0], r[k - 1]![1], `n=${n}: contiguous`);
     for (const [s] of r) assert.ok([0, 2, 2 + long.length + 1, 2 + long.length + 3, 2 + long.length + 4].includes(s), `n=${n}: ${s} is a line start`);
   }
+  const short = join(dir, 'short-lines.jsonl');
+  writeFileSync(short, 'abcdefghi\n'.repeat(1000)); // 10 bytes a line
+  const r = splitRanges(short, 10_000, 4, 1_005);
+  assert.deepEqual(r.map(([s, e]) => e - s), [1_010, 3_000, 3_000, 2_990], 'the first range about `first` bytes, the others equal');
 });
 
 test('random lines of every layout (bad, blank, CRLF, escapes, segments, no group, numeric keys) build the same index', async () => {

@@ -27,6 +27,7 @@ export interface ParallelOptions extends UpdateOptions {
 }
 
 const MIN_RANGE = 8 << 20;
+const FIRST_RANGE = 4 << 20;
 
 export interface ParallelResult extends UpdateResult {
   /** Worker threads that scanned (0: the sequential `update` ran) and byte ranges they scanned. */
@@ -58,18 +59,23 @@ export async function updateParallel(index: RolloutIndex, opts: ParallelOptions 
   if (!fresh || workers < 2 || !workerPath || opts.validate === 'full' || size < (opts.minBytes ?? 16 << 20)) {
     return { ...(await index.update(opts)), workers: 0, ranges: 0 };
   }
-  const ranges = splitRanges(index.file, size, opts.ranges ?? Math.max(workers, Math.min(workers * 4, Math.floor(size / MIN_RANGE))));
+  const n = opts.ranges ?? Math.max(workers, Math.min(workers * 4, Math.floor(size / MIN_RANGE)));
+  // The first range is small, so the first rows are indexed (and a viewer lists them) at once.
+  const ranges = splitRanges(index.file, size, n, Math.min(FIRST_RANGE, size / n));
   return new ParallelBuild(index, opts, size, ranges, Math.min(workers, Math.max(ranges.length, 1)), workerPath).run();
 }
 
-/** `n` ranges `[start, end)` of about equal size, each starting at a line start; empty ones dropped. */
-export function splitRanges(file: string, size: number, n: number): [number, number][] {
+/**
+ * `n` ranges `[start, end)`, each starting at a line start, the first about `first` bytes and the
+ * others of about equal size (all equal by default); empty ones dropped.
+ */
+export function splitRanges(file: string, size: number, n: number, first = size / n): [number, number][] {
   const cuts = [0];
   const fd = openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(64 << 10);
     for (let i = 1; i < n; i++) {
-      let p = Math.max(Math.round((size * i) / n), cuts[cuts.length - 1]!);
+      let p = Math.max(Math.round(first + ((size - first) * (i - 1)) / Math.max(n - 1, 1)), cuts[cuts.length - 1]!);
       // The cut moves to just past the first "\n" at or after p - 1 (p itself when p - 1 ends a line).
       let at = p - 1;
       for (;;) {
@@ -101,10 +107,10 @@ interface IndexHooks {
   indexLine(bytes: Buffer, offset: number, line: number): void;
   rewardColumn(name: string): Column<Float32Array>;
   reserveRows(rows: number): void;
-  resumeAt(offset: number, line: number): void;
+  continueAt(offset: number, line: number): void;
 }
 
-// Until rolloutIndex.ts has indexLine/rewardColumn/reserveRows/resumeAt as public methods, the
+// Until rolloutIndex.ts has indexLine/rewardColumn/reserveRows/continueAt as public methods, the
 // merge reaches the private members they would call (bracket access, checked by tsc).
 function indexHooks(index: RolloutIndex): IndexHooks {
   return {
@@ -113,7 +119,7 @@ function indexHooks(index: RolloutIndex): IndexHooks {
     reserveRows: (rows) => {
       for (const c of index['allColumns']()) c.reserve(rows - 1, true);
     },
-    resumeAt: (offset, line) => {
+    continueAt: (offset, line) => {
       index['splitter'] = index['newSplitter'](offset, line);
       index['fit']();
     },
@@ -174,7 +180,7 @@ class ParallelBuild {
     } finally {
       await this.release(!aborted && !this.failure && this.nextMerge === this.pending.length);
     }
-    this.hooks.resumeAt(this.committed, this.lines);
+    this.hooks.continueAt(this.committed, this.lines);
     if (this.failure && !aborted) {
       // A worker failed (it could not start, or a read failed): the index finishes sequentially from what was merged.
       const rest = await index.update(opts);
