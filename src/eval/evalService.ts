@@ -142,12 +142,11 @@ export class EvalService implements vscode.Disposable {
   /** (Re)start the onNewCheckpoint watches; a profile whose watch settings did not change keeps its watch. */
   refreshWatches(): void {
     let profiles: EvalProfile[] = [];
-    if (vscode.workspace.isTrusted) {
-      try {
-        profiles = this.profiles().filter((p) => p.onNewCheckpoint);
-      } catch (e) {
-        log().warn(`eval: eval profiles not watched: ${(e as Error).message}`);
-      }
+    try {
+      // Read even without trust: the file's problems still go on its lines.
+      profiles = this.profiles().filter((p) => p.onNewCheckpoint && vscode.workspace.isTrusted);
+    } catch (e) {
+      log().warn(`eval: eval profiles not watched: ${(e as Error).message}`);
     }
     const wanted = new Map(profiles.map((p) => [p.name, p]));
     for (const [name, w] of this.watches) {
