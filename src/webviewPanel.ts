@@ -11,7 +11,7 @@
  *   posted until it says `ready` again;
  * - what the page sends is untrusted: a message the protocol's guard rejects is logged and dropped.
  *
- * The Run Metrics, Run Overview and Alignment panels use it.
+ * The rollout viewer, Run Metrics, Run Overview, Alignment and Evaluation panels use it.
  */
 import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from './panelHtml';
@@ -30,8 +30,8 @@ export interface PanelChannelOptions<FromPage extends { type: string }> {
   name: string;
   /** The protocol's guard for messages from the page. */
   isMessage(m: unknown): m is FromPage;
-  /** The page said `ready` (first load, or shown again): send it everything. */
-  onReady(): void;
+  /** The page said `ready` (first load, or shown again; the message may carry what it restored): send it everything. */
+  onReady(m: Extract<FromPage, { type: 'ready' }>): void;
   /** Any other message from the page. */
   onMessage(m: Exclude<FromPage, { type: 'ready' }>): void;
   /** The panel was closed; the channel has let go of it. */
@@ -51,7 +51,7 @@ export class PanelChannel<ToPage, FromPage extends { type: string }> implements 
         }
         if (m.type === 'ready') {
           this.isReady = true;
-          o.onReady();
+          o.onReady(m as Extract<FromPage, { type: 'ready' }>);
         } else o.onMessage(m as Exclude<FromPage, { type: 'ready' }>);
       }),
       panel.onDidChangeViewState(() => {

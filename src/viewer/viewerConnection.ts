@@ -3,7 +3,7 @@
  * file or a folder in any trainer format, read through the follower (what exists first, then
  * what is appended). The webview speaks first (`ready`); until then nothing is posted, so no
  * message is lost. Live updates arrive coalesced (LiveRollouts) and go out as one `status` plus
- * one `listChanged`; the follower is closed with the panel.
+ * one `listChanged`; the panel's lease on the shared follower is released with it (src/viewer/liveSources.ts).
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,6 +20,7 @@ import { viewerHtml, makeNonce } from './html';
 import { createImageResolver } from './imageResolver';
 import type { StudioConfig } from '../config';
 import { logError, log } from '../log';
+import { PanelChannel } from '../webviewPanel';
 
 /** Notes logged per viewer: a note per group of a long run would drown the channel. */
 const NOTES_LOGGED = 200;
@@ -42,7 +43,7 @@ export class ViewerConnection implements vscode.Disposable {
   private readonly lease: LiveLease;
   private resolveImage: ReturnType<typeof createImageResolver>;
   private state: ViewerState = { ...EMPTY_STATE };
-  private ready = false;
+  private readonly channel: PanelChannel<HostMessage, WebviewMessage>;
   private readonly changeEmitter = new vscode.EventEmitter<ViewerConnection>();
   /** Fires when the panel gains or loses focus. */
   readonly onDidChangeFocus = this.changeEmitter.event;
@@ -82,7 +83,7 @@ export class ViewerConnection implements vscode.Disposable {
     if (verdicts) {
       void this.live.set.setVerdicts(verdicts.lookup).catch((e) => logError('viewer', e));
       this.disposables.push(verdicts.onDidJudge((file) => {
-        if (this.set.index.files.includes(file)) void this.refreshVerdicts().catch((e) => logError('viewer', e));
+        if (this.set.index.files.includes(file)) void this.refreshVerdicts(file).catch((e) => logError('viewer', e));
       }));
     }
     const started = Date.now();
@@ -91,23 +92,21 @@ export class ViewerConnection implements vscode.Disposable {
       this.post({ type: 'error', message: `Cannot follow ${this.target}: ${e instanceof Error ? e.message : String(e)}` });
     });
     this.logWhenLoaded(started);
+    // The one panel handshake (src/webviewPanel.ts): the page speaks first, hidden = not ready
+    // (what is asked meanwhile, e.g. a filter from the run overview, waits for its next `ready`).
+    const failed = (e: unknown): void => {
+      logError('viewer', e);
+      this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    };
+    this.channel = new PanelChannel<HostMessage, WebviewMessage>(panel, {
+      name: 'viewer',
+      isMessage: isWebviewMessage,
+      onReady: (m) => void this.onReady(m).catch(failed),
+      onMessage: (m) => void this.handle(m).catch(failed),
+    });
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isWebviewMessage(m)) {
-          log().warn('viewer: ignored a malformed message from the webview');
-          return;
-        }
-        this.handle(m).catch((e) => {
-          logError('viewer', e);
-          this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
-        });
-      }),
-      panel.onDidChangeViewState(() => {
-        // Hidden, the page is gone (no retainContextWhenHidden) and messages to it are dropped:
-        // what is asked meanwhile (a filter from the run overview) waits for its next `ready`.
-        if (!panel.visible) this.ready = false;
-        this.changeEmitter.fire(this);
-      }),
+      this.channel,
+      panel.onDidChangeViewState(() => this.changeEmitter.fire(this)),
       this.changeEmitter,
     );
   }
@@ -200,39 +199,44 @@ export class ViewerConnection implements vscode.Disposable {
     return { variant: c.rewardVariant, matching: c.boxMatching, minPixels: c.minPixels, maxPixels: c.maxPixels, frame };
   }
 
-  private post(m: HostMessage): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
+  private get ready(): boolean {
+    return this.channel.ready;
   }
 
-  private async handle(m: WebviewMessage): Promise<void> {
+  private post(m: HostMessage): void {
+    this.channel.post(m);
+  }
+
+  /** The page is there (first load, or shown again) with what it restored: send it everything. */
+  private async onReady(m: Extract<WebviewMessage, { type: 'ready' }>): Promise<void> {
+    const set = this.set;
+    this.state = { ...EMPTY_STATE, ...(m.state ?? {}), source: [this.target] };
+    if (this.pendingFilterText !== null) {
+      this.state.filter = { ...this.state.filter, text: this.pendingFilterText };
+      this.state.scrollTop = 0;
+      this.pendingFilterText = null;
+    }
+    // Records keep arriving: a restored selection may name a group not read yet, so it stays.
+    await set.applyFilter(this.state.filter);
+    const c = this.ctx.config();
+    this.post({
+      type: 'init',
+      source: this.sourceInfo(),
+      totalGroups: set.groupCount,
+      totalCompletions: set.completionCount,
+      ...this.problems(),
+      live: this.live.status(),
+      filterReading: this.filterReading(),
+      settings: { boxFrame: c.boxFrame, variant: c.rewardVariant, matching: c.boxMatching },
+      state: this.state,
+    });
+    if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
+    else this.selectFirstIfNone();
+  }
+
+  private async handle(m: Exclude<WebviewMessage, { type: 'ready' }>): Promise<void> {
     const set = this.set;
     switch (m.type) {
-      case 'ready': {
-        this.ready = true;
-        this.state = { ...EMPTY_STATE, ...(m.state ?? {}), source: [this.target] };
-        if (this.pendingFilterText !== null) {
-          this.state.filter = { ...this.state.filter, text: this.pendingFilterText };
-          this.state.scrollTop = 0;
-          this.pendingFilterText = null;
-        }
-        // Records keep arriving: a restored selection may name a group not read yet, so it stays.
-        await set.applyFilter(this.state.filter);
-        const c = this.ctx.config();
-        this.post({
-          type: 'init',
-          source: this.sourceInfo(),
-          totalGroups: set.groupCount,
-          totalCompletions: set.completionCount,
-          ...this.problems(),
-          live: this.live.status(),
-          filterReading: this.filterReading(),
-          settings: { boxFrame: c.boxFrame, variant: c.rewardVariant, matching: c.boxMatching },
-          state: this.state,
-        });
-        if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
-        else this.selectFirstIfNone();
-        return;
-      }
       case 'requestRows':
         this.post({ type: 'rows', requestId: m.requestId, start: m.start, total: set.filteredCount, rows: await set.rows(m.start, Math.min(m.count, 500)) });
         return;
@@ -322,16 +326,17 @@ export class ViewerConnection implements vscode.Disposable {
 
   /** Re-reads settings and recomputes every reward; the webview re-requests what it shows. */
   async recompute(): Promise<void> {
-    const set = this.set;
+    // The rescore's own update (replaced) lists again and shows the selected group anew (onLive).
     await this.live.rescore(this.options());
-    this.post({ type: 'listChanged', total: set.filteredCount, grown: false });
-    if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
   }
 
-  /** A judge run wrote verdicts: look them up again (no rescore), re-flag the groups, show the selected one anew. */
-  async refreshVerdicts(): Promise<void> {
+  /**
+   * A judge run wrote `file`'s verdicts: that file's rows are looked up again (not a rescore, not
+   * the other files), their groups re-flagged, the rows on screen and the selected group shown anew.
+   */
+  async refreshVerdicts(file: string): Promise<void> {
     if (!this.ctx.verdicts) return;
-    await this.set.setVerdicts(this.ctx.verdicts.lookup);
+    await this.set.refreshVerdictsOf(file);
     this.post({ type: 'listChanged', total: this.set.filteredCount, grown: true });
     if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
   }

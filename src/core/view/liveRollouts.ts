@@ -180,17 +180,18 @@ export class LiveRollouts {
   private async scan(): Promise<Map<string, { offset: number; lines: number }>> {
     const file = this.target;
     const at = await this.set.scanNative(file, {
-      onProgress: (bytes) => {
+      onProgress: (bytes, _total, touched) => {
         this.readTo.set(file, bytes);
         this.lastBatch = Date.now();
         this.pending.grown = true;
-        this.pending.recount = true;
+        for (const g of touched) this.pending.touched.add(g);
         this.changed();
       },
     });
     this.readTo.set(file, at.offset);
     this.pending.grown = true;
-    this.pending.recount = true;
+    // The last tick's groups, and any a final line completed.
+    for (let g = 0; g < this.set.index.groups.count; g++) this.pending.touched.add(g);
     this.changed();
     void this.set.scoreScanned({
       onBatch: (touched) => {

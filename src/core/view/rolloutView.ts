@@ -212,7 +212,7 @@ export class RolloutView {
    * the bodies back once to score them (the flags fill in); records a follower appends after
    * `resumeAt` go through `append` as usual. The view must be empty.
    */
-  async scanNative(file: string, opts: { signal?: AbortSignal; onProgress?: (bytes: number, total: number) => void } = {}): Promise<{ offset: number; lines: number }> {
+  async scanNative(file: string, opts: { signal?: AbortSignal; onProgress?: (bytes: number, total: number, touched: readonly number[]) => void } = {}): Promise<{ offset: number; lines: number }> {
     if (this.index.count > 0) throw new Error('scanNative needs an empty view');
     void this.index.close();
     const index = (this.index = new RolloutIndex(file));
@@ -223,14 +223,19 @@ export class RolloutView {
       signal: opts.signal,
       onProgress: (p) => {
         // The first rows show while the scan goes on: groups that gained rows settle on the logged values.
-        for (let g = 0; g < index.groups.count; g++) if (index.groups.last.data[g]! >= listed) settleGroup(index, g);
+        const touched: number[] = [];
+        for (let g = 0; g < index.groups.count; g++) {
+          if (index.groups.last.data[g]! < listed) continue;
+          settleGroup(index, g);
+          touched.push(g);
+        }
         listed = index.count;
         this.settledGroups = index.groups.count;
         if (!this.list.hasBodyTerms) {
           this.list.maskAll();
           this.list.refilter();
         }
-        opts.onProgress?.(p.bytes, p.totalBytes);
+        opts.onProgress?.(p.bytes, p.totalBytes, touched);
       },
     });
     this.scanning = scan;
@@ -316,6 +321,26 @@ export class RolloutView {
     this.list.reset();
     this.spill?.close();
     this.spill = null;
+  }
+
+  /** A judge run wrote `file`'s verdict cache: only that file's rows are looked up again (their bodies read back), only their groups settle. */
+  async refreshVerdictsOf(file: string): Promise<void> {
+    const lookup = this.verdictLookup;
+    const index = this.index;
+    const id = index.files.indexOf(file);
+    if (!lookup || id < 0) return;
+    const rows: number[] = [];
+    for (let r = 0; r < index.count; r++) if (index.fileOf.get(r) === id && index.group.data[r]! >= 0) rows.push(r);
+    const groups = new Set<number>();
+    await forEachRecord(index, index.count, (row, r) => {
+      this.setVerdict(row, lookup({ record: r.record, file: r.loc.file, line: r.loc.line }));
+      groups.add(index.group.data[row]!);
+    }, { only: rows });
+    for (const g of groups) {
+      settleGroup(index, g);
+      this.list.maskGroup(g);
+    }
+    this.list.refilter();
   }
 
   /** Where verdicts come from, and a fresh look at every record's (their bodies are read back). */
