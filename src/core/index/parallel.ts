@@ -18,7 +18,7 @@ import type { WorkerReply, WorkerRequest } from './scanWorker';
 export interface ParallelOptions extends UpdateOptions {
   /** Worker threads (the machine's cores, at most 8). Fewer than 2: the sequential `update`. */
   workers?: number;
-  /** Byte ranges the file is cut into (4 per worker, each at least 8 MiB). */
+  /** Byte ranges the file is cut into (8 per worker, each at least 8 MiB). */
   ranges?: number;
   /** Files smaller than this are indexed sequentially (16 MiB): starting workers costs more. */
   minBytes?: number;
@@ -59,7 +59,7 @@ export async function updateParallel(index: RolloutIndex, opts: ParallelOptions 
   if (!fresh || workers < 2 || !workerPath || opts.validate === 'full' || size < (opts.minBytes ?? 16 << 20)) {
     return { ...(await index.update(opts)), workers: 0, ranges: 0 };
   }
-  const n = opts.ranges ?? Math.max(workers, Math.min(workers * 4, Math.floor(size / MIN_RANGE)));
+  const n = opts.ranges ?? Math.max(workers, Math.min(workers * 8, Math.floor(size / MIN_RANGE)));
   // The first range is small, so the first rows are indexed (and a viewer lists them) at once.
   const ranges = splitRanges(index.file, size, n, Math.min(FIRST_RANGE, size / n));
   return new ParallelBuild(index, opts, size, ranges, Math.min(workers, Math.max(ranges.length, 1)), workerPath).run();
@@ -219,6 +219,9 @@ class ParallelBuild {
     });
     this.listen(worker, 'error', (e: Error) => this.fail(e));
     this.listen(worker, 'exit', (code: number) => this.fail(new Error(`index worker exited with code ${code}`)));
+    // Two jobs queued per worker: it starts the next while this thread is still merging (a reply
+    // is only read, and a new job only sent, between merges).
+    give();
     give();
   }
 

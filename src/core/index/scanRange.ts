@@ -108,21 +108,9 @@ class ChunkBuilder {
   addRow(s: LineScanner, offset: number, bytes: number, line: number): void {
     const i = this.rows;
     const n = i + 1;
-    if (n > this.offsetLow.length) {
-      this.offsetLow = grow(this.offsetLow, n);
+    if (n > this.offsetLow.length) this.reserve(n);
+
       this.offsetHigh = grow(this.offsetHigh, n);
-      this.byteLength = grow(this.byteLength, n);
-      this.line = grow(this.line, n);
-      this.step = grow(this.step, n);
-      this.index = grow(this.index, n);
-      this.total = grow(this.total, n);
-      this.advantage = grow(this.advantage, n);
-      this.length = grow(this.length, n);
-      this.flags = grow(this.flags, n);
-      this.completionAt = grow(this.completionAt, n);
-      this.group = grow(this.group, n);
-      this.rewards = this.rewards.map((r) => grow(r, n, NaN));
-    }
     const high = Math.floor(offset / 2 ** 32);
     this.offsetLow[i] = offset >>> 0;
     this.offsetHigh[i] = high;
@@ -158,6 +146,23 @@ class ChunkBuilder {
     this.lastId = g;
     this.group[i] = g;
     this.rows = n;
+  }
+
+  /** Room for `n` rows in every column (grown by doubling, or once to an estimate). */
+  reserve(n: number): void {
+    this.offsetLow = grow(this.offsetLow, n);
+    this.offsetHigh = grow(this.offsetHigh, n);
+    this.byteLength = grow(this.byteLength, n);
+    this.line = grow(this.line, n);
+    this.step = grow(this.step, n);
+    this.index = grow(this.index, n);
+    this.total = grow(this.total, n);
+    this.advantage = grow(this.advantage, n);
+    this.length = grow(this.length, n);
+    this.flags = grow(this.flags, n);
+    this.completionAt = grow(this.completionAt, n);
+    this.group = grow(this.group, n);
+    this.rewards = this.rewards.map((r) => grow(r, n, NaN));
   }
 
   addSlow(b: Uint8Array, offset: number, line: number): void {
@@ -223,6 +228,8 @@ export function scanRange(job: ScanJob, onBytes?: (bytes: number, rows: number) 
       const n = readSync(fd, buf, 0, Math.min(buf.length, job.end - pos), pos);
       if (n === 0) break;
       splitter.push(buf.subarray(0, n));
+      // After the first read, room for the whole range at this line length: columns grow once.
+      if (pos === job.start && out.rows > 0) out.reserve(Math.ceil((out.rows * (job.end - job.start)) / n * 1.05) + 16);
       pos += n;
       onBytes?.(pos - job.start, out.rows);
     }
