@@ -24,6 +24,8 @@ export interface ParallelOptions extends UpdateOptions {
   minBytes?: number;
   /** The worker script (default: index-worker.js beside the bundle, else scanWorker.ts under tsx). */
   workerPath?: string;
+  /** How long idle workers stay warm for the next build (15 s). */
+  keepWorkersMs?: number;
 }
 
 const MIN_RANGE = 8 << 20;
@@ -178,7 +180,7 @@ class ParallelBuild {
         await new Promise<void>((r) => setImmediate(r)); // a turn of the event loop between chunks, as `update` gives
       }
     } finally {
-      await this.release(!aborted && !this.failure && this.nextMerge === this.pending.length);
+      await this.release(!aborted && !this.failure && this.nextMerge === this.pending.length ? (opts.keepWorkersMs ?? IDLE_MS) : 0);
     }
     this.hooks.continueAt(this.committed, this.lines);
     if (this.failure && !aborted) {
@@ -233,11 +235,11 @@ class ParallelBuild {
     this.listeners.push([w, event, g]);
   }
 
-  /** Workers go back to the warm pool when every job they were given is done, else they are stopped. */
-  private async release(idle: boolean): Promise<void> {
+  /** Workers go back to the warm pool (for `keepMs`) when every job they were given is done, else they are stopped. */
+  private async release(keepMs: number): Promise<void> {
     for (const [w, event, f] of this.listeners) w.off(event, f);
     this.listeners.length = 0;
-    await Promise.all(this.pool.map((w) => (idle ? giveBackWorker(this.workerPath, w) : w.terminate())));
+    await Promise.all(this.pool.map((w) => (keepMs > 0 ? giveBackWorker(this.workerPath, w, keepMs) : w.terminate())));
     this.pool.length = 0;
   }
 
@@ -321,7 +323,7 @@ class ParallelBuild {
   }
 }
 
-/** Idle workers by script, kept warm (their compiled code too) for the next build; let go after IDLE_MS. */
+/** Idle workers by script, kept warm (their compiled code too) for the next build; let go after `keepWorkersMs`. */
 const idleWorkers = new Map<string, Worker[]>();
 const IDLE_MS = 15_000;
 let idleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -343,7 +345,7 @@ function takeWorker(path: string): Worker {
   return w;
 }
 
-function giveBackWorker(path: string, w: Worker): void {
+function giveBackWorker(path: string, w: Worker, keepMs: number): void {
   w.unref(); // an idle worker does not keep the process alive
   let list = idleWorkers.get(path);
   if (!list) idleWorkers.set(path, (list = []));
@@ -352,7 +354,7 @@ function giveBackWorker(path: string, w: Worker): void {
   idleTimer = setTimeout(() => {
     idleTimer = null;
     for (const ws of idleWorkers.values()) for (const x of ws.splice(0)) void x.terminate();
-  }, IDLE_MS);
+  }, keepMs);
   idleTimer.unref();
 }
 
