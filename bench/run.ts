@@ -25,7 +25,7 @@ const ROOT = resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
 const huge = process.argv.includes('--huge') || process.env.GRPO_BENCH_HUGE === '1';
 const completions = quick ? 100_000 : 1_000_000;
-const runs = 3;
+const runs = quick ? 5 : 3;
 const file = join(ROOT, 'bench-data', `bench-${completions}.rollouts.jsonl`);
 const filterQuery = 'reward.bbox < 0.3 and step > 100';
 
