@@ -6,19 +6,20 @@
  * evaluation from the editor.
  */
 import * as vscode from 'vscode';
-import { buildMatrix, type Matrix } from '../core/eval/matrix';
 import { isEvalWebviewMessage, type EvalHostMessage, type EvalWebviewMessage } from '../protocol/eval';
-import { matrixView } from './matrixView';
 import { log } from '../log';
 import { loadPanel, PanelChannel } from '../webviewPanel';
-import { manifestOf, type MatrixSource } from './sources';
+import { computeInWorker } from './computeMatrix';
+import type { Computed, MatrixSource } from './sources';
 
 export const EVAL_MATRIX_VIEW_TYPE = 'grpoStudio.evalMatrix';
 
 export class EvalMatrixPanel implements vscode.Disposable {
   private channel: PanelChannel<EvalHostMessage, EvalWebviewMessage> | undefined;
   private source: MatrixSource | undefined;
-  private matrix: Matrix | undefined;
+  private computed: Computed | undefined;
+  /** Bumped per computation: an answer for an older one is dropped. */
+  private generation = 0;
 
   constructor(private readonly extensionUri: vscode.Uri) {}
 
@@ -48,7 +49,7 @@ export class EvalMatrixPanel implements vscode.Disposable {
       onMessage: (m) => this.onMessage(m),
       onDispose: () => {
         this.channel = undefined;
-        this.matrix = undefined;
+        this.computed = undefined;
       },
     });
   }
@@ -70,8 +71,8 @@ export class EvalMatrixPanel implements vscode.Disposable {
         return;
       case 'openPredictions': {
         // Ids from the page pick a file of the matrix the host computed; the page names no path.
-        const file = this.matrix?.cells[m.checkpoint]?.[m.benchmark]?.file;
-        if (file && Object.hasOwn(this.matrix!.cells, m.checkpoint)) void vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+        const hit = this.computed?.files.find((f) => f.checkpoint === m.checkpoint && f.benchmark === m.benchmark);
+        if (hit) void vscode.window.showTextDocument(vscode.Uri.file(hit.file), { preview: true });
         return;
       }
     }
@@ -82,15 +83,20 @@ export class EvalMatrixPanel implements vscode.Disposable {
     const ch = this.channel;
     if (!source || !ch?.ready) return;
     ch.post({ type: 'loading', source: source.path });
-    try {
-      const m = buildMatrix(manifestOf(source));
-      this.matrix = m;
-      ch.post({ type: 'show', view: matrixView(m, source.path) });
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      log().warn(`eval matrix: ${message}`);
-      ch.post({ type: 'error', source: source.path, message });
-    }
+    const gen = ++this.generation;
+    computeInWorker(source).then(
+      (c) => {
+        if (gen !== this.generation || source !== this.source) return;
+        this.computed = c;
+        this.channel?.post({ type: 'show', view: c.view });
+      },
+      (e: unknown) => {
+        if (gen !== this.generation) return;
+        const message = e instanceof Error ? e.message : String(e);
+        log().warn(`eval matrix: ${message}`);
+        this.channel?.post({ type: 'error', source: source.path, message });
+      },
+    );
   }
 
   dispose(): void {

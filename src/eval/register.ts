@@ -7,15 +7,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { buildMatrix } from '../core/eval/matrix';
 import { checkpointRef, type CheckpointRef, type EvalProfile } from '../core/eval/profiles';
-import { renderHtml } from '../core/eval/reportHtml';
-import { renderMarkdown } from '../core/eval/reportMd';
 import { candidateCheckpoints } from '../core/eval/results';
 import { logError } from '../log';
 import { EvalService, requireEvalTrust, summary } from './evalService';
 import { EvalMatrixPanel } from './matrixPanel';
-import { manifestOf, pathSource, profileSource, type MatrixSource } from './sources';
+import { computeInWorker } from './computeMatrix';
+import { pathSource, profileSource, type MatrixSource } from './sources';
 
 const NO_PROFILE = 'No eval profile: add an "evals" list to .vscode/grpo-studio.json (a command per benchmark, see docs/eval-profiles.md).';
 
@@ -103,7 +101,7 @@ export function registerEvaluation(context: vscode.ExtensionContext): vscode.Dis
     'grpoStudio.exportEvaluationReport': async (arg, outArg) => {
       const s = await sourceOf(arg, 'Export Report');
       if (!s) return undefined;
-      const m = buildMatrix(manifestOf(s));
+      const c = await computeInWorker(s);
       let out = pathArg(outArg);
       if (!out) {
         const base = s.profile ? s.profile.results : existsSync(s.path) && !s.path.endsWith('.json') ? s.path : dirname(s.path);
@@ -113,10 +111,10 @@ export function registerEvaluation(context: vscode.ExtensionContext): vscode.Dis
       }
       const stem = out.replace(/\.(md|html)$/i, '');
       mkdirSync(dirname(stem), { recursive: true });
-      writeFileSync(`${stem}.md`, renderMarkdown(m));
-      writeFileSync(`${stem}.html`, renderHtml(m));
+      writeFileSync(`${stem}.md`, c.markdown);
+      writeFileSync(`${stem}.html`, c.html);
       const openMd = 'Open Markdown';
-      void vscode.window.showInformationMessage(`Wrote ${stem}.md and ${stem}.html (${m.checkpoints.length} checkpoints × ${m.benchmarks.length} benchmarks).`, openMd).then((pick) => {
+      void vscode.window.showInformationMessage(`Wrote ${stem}.md and ${stem}.html (${c.view.checkpoints.length} checkpoints × ${c.view.benchmarks.length} benchmarks).`, openMd).then((pick) => {
         if (pick === openMd) void vscode.window.showTextDocument(vscode.Uri.file(`${stem}.md`));
       });
       return [`${stem}.md`, `${stem}.html`];

@@ -11,7 +11,9 @@ import { after, test } from 'node:test';
 import { buildMatrix } from '../../src/core/eval/matrix';
 import { parseEvalProfiles } from '../../src/core/eval/profiles';
 import { benchmarkValue, evalManifest } from '../../src/core/eval/results';
+import { computeInWorker } from '../../src/eval/computeMatrix';
 import { matrixView } from '../../src/eval/matrixView';
+import { compute, pathSource, profileSource } from '../../src/eval/sources';
 import { isEvalHostMessage, isEvalWebviewMessage } from '../../src/protocol/eval';
 
 const ws = mkdtempSync(join(tmpdir(), 'grpo-eval-view-'));
@@ -64,4 +66,15 @@ test('malformed messages are rejected on both sides', () => {
   assert.equal(isEvalWebviewMessage({ type: 'openPredictions', checkpoint: 'a', benchmark: 'b', file: '/etc/passwd' }), true, 'extra fields are ignored: the host looks the file up by ids');
   assert.equal(isEvalWebviewMessage({ type: 'run', command: 'rm -rf /' }), false);
   assert.equal(isEvalWebviewMessage('ready'), false);
+});
+
+test('the worker thread computes what compute() does: view, files, both reports; a bad source is an error', { timeout: 60_000 }, async () => {
+  const text = JSON.stringify({ profiles: [], evals: [{ name: 'p', benchmarks: [{ id: 'exam', label: 'Exam', metric: 'exam-score', command: ['x', '{checkpoint}', '{output}'] }] }] });
+  const [p] = parseEvalProfiles(text, 'f.json', ws);
+  const src = profileSource(p!);
+  const inWorker = await computeInWorker(src);
+  assert.deepEqual(inWorker, compute(src));
+  assert.ok(inWorker.files.some((f) => f.checkpoint === 'constructor' && f.file.endsWith('constructor/exam.jsonl')));
+  assert.match(inWorker.html, /^<!DOCTYPE html>/);
+  await assert.rejects(computeInWorker(pathSource(join(ws, 'nowhere'))), /cannot read .*nowhere/);
 });
