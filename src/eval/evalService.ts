@@ -46,6 +46,8 @@ export class EvalService implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('grpo-studio-eval');
   private manager: RunManager | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Evaluations queued or running. */
+  private pending = 0;
   private readonly watches = new Map<string, { key: string; watch: CheckpointWatch }>();
   private readonly evaluated = new vscode.EventEmitter<Evaluated>();
   /** An evaluation from the editor finished (the matrix panel re-reads). */
@@ -92,7 +94,9 @@ export class EvalService implements vscode.Disposable {
 
   /** Queue an evaluation (one at a time: benchmarks usually share the GPUs) and show its progress. */
   evaluate(profile: EvalProfile, c: CheckpointRef, only?: readonly string[]): Promise<Evaluated | undefined> {
-    const next = this.queue.then(() => this.runNow(profile, c, only));
+    if (this.pending > 0) this.output.appendLine(`   ${c.id} waits for the evaluation running now (${this.pending} in line)`);
+    this.pending++;
+    const next = this.queue.then(() => this.runNow(profile, c, only)).finally(() => this.pending--);
     this.queue = next.catch(() => undefined);
     return next;
   }

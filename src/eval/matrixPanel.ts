@@ -72,7 +72,8 @@ export class EvalMatrixPanel implements vscode.Disposable {
       case 'openPredictions': {
         // Ids from the page pick a file of the matrix the host computed; the page names no path.
         const hit = this.computed?.files.find((f) => f.checkpoint === m.checkpoint && f.benchmark === m.benchmark);
-        if (hit) void vscode.window.showTextDocument(vscode.Uri.file(hit.file), { preview: true });
+        // Beside the matrix: the panel stays in sight (a hidden webview is torn down).
+        if (hit) void vscode.window.showTextDocument(vscode.Uri.file(hit.file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
         return;
       }
     }

@@ -186,6 +186,10 @@ test('Evaluate Checkpoint runs the profile, the matrix shows the core’s number
     const html = readFileSync(`${out}.html`, 'utf8');
     assert.ok(!/<script|<img|src=/i.test(html.replace(/&lt;img src=x/g, '')), 'the HTML has no script and no image; the hostile name is escaped');
 
+    // A click on a cell opens that checkpoint's predictions on that benchmark.
+    await cell(f, 'checkpoint-100', 'pope').click();
+    await wb.page.locator('.tab', { hasText: 'pope.jsonl' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+
     // onNewCheckpoint: a checkpoint-400 written while the editor watches is evaluated by itself, and the open matrix follows.
     mkdirSync(join(ws, 'output/grpo/checkpoint-400'));
     writeFileSync(join(ws, 'output/grpo/checkpoint-400/model.json'), JSON.stringify({ skill: 0.85, seed: 6 }));
