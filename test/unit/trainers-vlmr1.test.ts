@@ -323,10 +323,13 @@ test('the follower reads a log that grows between the parts of a split block, ea
   const batches: FollowBatch[] = [];
   const f = await followRollouts(log, (b) => batches.push(b), { format: 'vlmr1', polling: true, pollMs: 20, blockIdleMs: 40 });
   await f.ready;
-  await new Promise((r) => setTimeout(r, 300));
+  // Quiet for blockIdleMs: what came before the waiting block is handed over (waited for, not
+  // timed: a loaded machine polls late).
+  for (let t = 0; t < 250 && batches.flatMap((b) => b.records).length === 0; t++) await new Promise((r) => setTimeout(r, 20));
   const early = batches.flatMap((b) => b.records).length;
   appendFileSync(log, text.subarray(cut));
-  await new Promise((r) => setTimeout(r, 400));
+  for (let t = 0; t < 250 && batches.flatMap((b) => b.records).length < whole.length; t++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100)); // and nothing more comes
   await f.close();
   const recs = batches.flatMap((b) => b.records);
   assert.ok(early > 0, 'records before the waiting block were handed over while the log was quiet');
