@@ -101,7 +101,6 @@ export function registerEvaluation(context: vscode.ExtensionContext): vscode.Dis
     'grpoStudio.exportEvaluationReport': async (arg, outArg) => {
       const s = await sourceOf(arg, 'Export Report');
       if (!s) return undefined;
-      const c = await computeInWorker(s);
       let out = pathArg(outArg);
       if (!out) {
         const base = s.profile ? s.profile.results : existsSync(s.path) && !s.path.endsWith('.json') ? s.path : dirname(s.path);
@@ -110,6 +109,7 @@ export function registerEvaluation(context: vscode.ExtensionContext): vscode.Dis
         out = uri.fsPath;
       }
       const stem = out.replace(/\.(md|html)$/i, '');
+      const c = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Computing the evaluation report' }, () => computeInWorker(s));
       mkdirSync(dirname(stem), { recursive: true });
       writeFileSync(`${stem}.md`, c.markdown);
       writeFileSync(`${stem}.html`, c.html);
