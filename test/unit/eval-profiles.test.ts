@@ -158,3 +158,25 @@ test('planEval: the argv, cwd, env and predictions path of one benchmark on one 
   // A folder name holding "${" would be read as a variable by the run: refused before it starts.
   assert.throws(() => planEval(p!, p!.benchmarks[0]!, checkpointRef(p!, join(WS, 'x${HOME}')), WS), /contains "\$\{"/);
 });
+
+test('an eval profile can target Slurm: each benchmark becomes a Slurm run of the run manager; bad slurm fields are named', async () => {
+  const { runProfileOf } = await import('../../src/core/eval/runEval');
+  const { validateProfiles } = await import('../../src/core/training/profile');
+  const onSlurm = { ...good, evals: [{ ...good.evals[0]!, target: 'slurm', slurm: { partition: 'gpu', gpusPerNode: 1, time: '1:00:00' } }] };
+  const [p] = parseEvalProfiles(JSON.stringify(onSlurm, null, 2), 'f.json', WS);
+  assert.ok(p);
+  assert.equal(p.target, 'slurm');
+  assert.deepEqual(p.slurm, { partition: 'gpu', gpusPerNode: 1, time: '1:00:00' });
+  const plan = planEval(p, p.benchmarks[0]!, checkpointRef(p, join(WS, 'output/grpo/checkpoint-100')), WS);
+  const run = runProfileOf(p, plan);
+  assert.equal(run.target, 'slurm');
+  assert.deepEqual(run.slurm, p.slurm);
+  // The run profile it hands the run manager is one the training parser accepts as it stands.
+  const back = validateProfiles(JSON.parse(JSON.stringify({ profiles: [run] })));
+  assert.deepEqual(back.problems, []);
+  assert.equal(back.profiles[0]!.target, 'slurm');
+  const wrong = { ...good, evals: [{ ...good.evals[0]!, target: 'slurm', slurm: { partition: 'has space', nodes: 0 } }, { ...good.evals[0]!, name: 'local', slurm: {} }] };
+  const problems = validateEvalProfiles(wrong, WS).problems.map((x) => x.field);
+  assert.ok(problems.includes('evals[0].slurm.partition') && problems.includes('evals[0].slurm.nodes'), problems.join(', '));
+  assert.ok(problems.includes('evals[1].slurm'), problems.join(', '));
+});

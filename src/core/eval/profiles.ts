@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { shellQuote } from '../training/profile';
+import { readSlurmOptions, type SlurmOptions } from '../training/slurm-profile';
 import { jsonValueLines, lineOf } from './jsonLines';
 import { parseMetric, type MetricName } from './metrics';
 
@@ -40,6 +41,9 @@ export interface EvalProfile {
   /** A new checkpoint folder counts as written once nothing in it changed for this long. */
   settleSeconds: number;
   benchmarks: EvalBenchmark[];
+  /** Where each benchmark's run happens: this machine (default) or a Slurm job, as for training runs (docs/slurm.md). */
+  target?: 'slurm';
+  slurm?: SlurmOptions;
 }
 
 export interface EvalProblem {
@@ -65,7 +69,7 @@ const NAME_PLACEHOLDERS = ['benchmark', 'name', 'step'] as const;
 type Placeholder = (typeof COMMAND_PLACEHOLDERS)[number];
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const PROFILE_KEYS = new Set(['name', 'checkpoints', 'base', 'results', 'onNewCheckpoint', 'settleSeconds', 'benchmarks']);
+const PROFILE_KEYS = new Set(['name', 'checkpoints', 'base', 'results', 'onNewCheckpoint', 'settleSeconds', 'benchmarks', 'target', 'slurm']);
 const BENCH_KEYS = new Set(['id', 'label', 'metric', 'domain', 'headline', 'command', 'shell', 'cwd', 'env', 'predictions', 'format']);
 const SAFE_ID = /^[A-Za-z0-9][\w.+-]*$/;
 
@@ -135,6 +139,9 @@ export function validateEvalProfiles(raw: unknown, workspace: string): { profile
     const results = e.results === undefined ? undefined : paths(e.results, 'results')[0];
     if (e.onNewCheckpoint !== undefined && typeof e.onNewCheckpoint !== 'boolean') bad('onNewCheckpoint', 'must be true or false');
     if (e.onNewCheckpoint === true && checkpoints.length === 0) bad('onNewCheckpoint', 'needs "checkpoints": the run folder(s) to watch');
+    if (e.target !== undefined && e.target !== 'local' && e.target !== 'slurm') bad('target', 'must be "local" or "slurm"');
+    if (e.target !== 'slurm' && e.slurm !== undefined) bad('slurm', 'is only used with "target": "slurm"');
+    const slurm = e.target === 'slurm' ? readSlurmOptions(e.slurm, bad) : undefined;
     const settle = e.settleSeconds ?? 30;
     if (typeof settle !== 'number' || !(settle >= 0)) bad('settleSeconds', 'must be a number of seconds ≥ 0');
     const benchmarks: EvalBenchmark[] = [];
@@ -153,6 +160,10 @@ export function validateEvalProfiles(raw: unknown, workspace: string): { profile
     if (problems.length > before || !name) return;
     const p: EvalProfile = { name, checkpoints, results: results ?? join(workspace, '.grpo-studio', 'eval', name), onNewCheckpoint: e.onNewCheckpoint === true, settleSeconds: settle as number, benchmarks };
     if (base) p.base = base;
+    if (e.target === 'slurm') {
+      p.target = 'slurm';
+      p.slurm = slurm ?? {};
+    }
     profiles.push(p);
   });
   return { profiles, problems };

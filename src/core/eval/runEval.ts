@@ -32,6 +32,11 @@ export interface EvalEvents {
 export function runProfileOf(profile: EvalProfile, plan: EvalPlan): RunProfile {
   const p: RunProfile = { name: `eval-${profile.name}-${plan.benchmark}`, command: plan.command, cwd: plan.cwd, env: plan.env, metrics: { stdout: false } };
   if (plan.shell) p.shell = true;
+  // On Slurm, each benchmark is a job of its own, submitted, watched and stopped as a training run is.
+  if (profile.target === 'slurm') {
+    p.target = 'slurm';
+    p.slurm = profile.slurm ?? {};
+  }
   return p;
 }
 
