@@ -14,6 +14,8 @@ export function bundles({ production }) {
     { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
     // The local NLI judge runs in a worker thread, which needs a file of its own beside the bundles.
     { ...node, entryPoints: { 'nli-worker': 'src/core/judge/local/worker.ts' }, outdir: 'dist' },
+    // The parallel index build scans byte ranges in worker threads (src/core/index/parallel.ts).
+    { ...node, entryPoints: { 'index-worker': 'src/core/index/scanWorker.ts' }, outdir: 'dist' },
     // The evaluation matrix is computed in a worker thread too (its paired bootstraps take seconds).
     { ...node, entryPoints: { 'eval-worker': 'src/eval/matrixWorker.ts' }, outdir: 'dist' },
     { ...browser, entryPoints: { viewer: 'webview/viewer/main.ts' } },

@@ -14,6 +14,7 @@ import type { OpenOptions } from '../../core/ingest/source';
 import { runQuery } from '../../core/index/filter';
 import { parseQuery, QueryError, type QueryNode } from '../../core/index/query';
 import { RolloutIndex } from '../../core/index/rolloutIndex';
+import { updateParallel } from '../../core/index/parallel';
 import { scoreIndex } from '../../core/index/score';
 import { DEFAULT_SCORE_OPTIONS } from '../../core/rewards/scoreDefaults';
 import { isVariantName, REWARD_VARIANTS, type VariantName } from '../../core/rewards/variants';
@@ -100,7 +101,7 @@ export const command: Command = {
     const index = new RolloutIndex(file);
     try {
       try {
-        await index.update();
+        await updateParallel(index);
       } catch (e) {
         io.err(`grpo-studio query: cannot read ${file}: ${(e as Error).message}\n`);
         return 2;

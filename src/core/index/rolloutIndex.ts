@@ -221,6 +221,34 @@ export class RolloutIndex {
     return this.count - before;
   }
 
+  /**
+   * Indexes one line exactly as `update` does (`offset`: its first byte in the file; `line`: its
+   * 1-based number; `bytes` without the "\n"). The parallel build sends here every line its
+   * workers did not take, so bad lines and derived group keys are this class's own.
+   */
+  indexLine(bytes: Buffer, offset: number, line: number): void {
+    this.onLine(bytes, offset, line);
+  }
+
+  /** The logged-reward column `name`, added (NaN so far) when new; rows appended in bulk fill it. */
+  rewardColumn(name: string): Column<Float32Array> {
+    return this.rewards.get(name) ?? this.addRewardColumn(name);
+  }
+
+  /** Room for `rows` rows in every column, so a bulk append writes `.data` directly. */
+  reserveRows(rows: number): void {
+    for (const c of this.allColumns()) c.reserve(rows - 1, true);
+  }
+
+  /**
+   * After rows were appended without `update` (the parallel build): the next `update` resumes at
+   * byte `offset` after `line` lines, and spare column room is dropped.
+   */
+  continueAt(offset: number, line: number): void {
+    this.splitter = this.newSplitter(offset, line);
+    this.fit();
+  }
+
   private push(bytes: Uint8Array): void {
     this.splitter.push(bytes);
   }

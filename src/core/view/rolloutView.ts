@@ -14,6 +14,7 @@ import { scoreRecord, isVariantName, type RecordScore, type VariantName } from '
 import { groupAdvantages } from '../rewards/group';
 import { RolloutIndex, VERDICT_CODE, VERDICT_TYPE_CODE, type BodyPlace, type LocatedRow } from '../index/rolloutIndex';
 import { SpillFile } from '../index/spill';
+import { updateParallel } from '../index/parallel';
 import { GROUP_FLAG_BITS, scoreRow, settleGroup, type RowScoreOptions } from '../index/score';
 import { forEachRecord } from '../index/bodyScan';
 import { FLAG } from '../index/columns';
@@ -218,7 +219,7 @@ export class RolloutView {
     const index = (this.index = new RolloutIndex(file));
     this.readBack = true;
     let listed = 0;
-    const scan = index.update({
+    const scan = updateParallel(index, {
       follow: true,
       signal: opts.signal,
       onProgress: (p) => {
