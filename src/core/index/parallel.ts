@@ -1,10 +1,12 @@
 /**
  * The index build in parallel: a native v1 file is cut into byte ranges on line boundaries, each
  * range is scanned in a worker thread (scanRange.ts) into column chunks, and the chunks are merged
- * into the RolloutIndex in file order as they arrive. Lines a worker does not take (bad, blank,
- * full-parse, derived group) are read by the index itself at their place in the order, so the
- * result is the sequential `update()`'s exactly: the same columns, group table, reward columns and
- * bad lines (test/unit/index-parallel.test.ts builds files both ways and compares them).
+ * into the RolloutIndex in file order as they arrive. A worker gives each line the index's own
+ * treatment (the fast scan, else the full parse, bad lines worded alike); what depends on the
+ * lines before (a derived group key, where a derived run ends) the merge asks of the index in file
+ * order (`groupKeyOf`), so the result is the sequential `update()`'s exactly: the same columns,
+ * group table, reward columns and bad lines (test/unit/index-parallel.test.ts builds files both
+ * ways and compares them).
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -104,19 +106,17 @@ export function splitRanges(file: string, size: number, n: number, first = size 
   return out;
 }
 
-/** What the merge needs from the index beyond its public fields: lines read its own way, reward columns, room, where to resume. */
+/** What the merge needs from the index beyond its public fields (and `groupKeyOf`): reward columns, room, where to resume. */
 interface IndexHooks {
-  indexLine(bytes: Buffer, offset: number, line: number): void;
   rewardColumn(name: string): Column<Float32Array>;
   reserveRows(rows: number): void;
   continueAt(offset: number, line: number): void;
 }
 
-// Until rolloutIndex.ts has indexLine/rewardColumn/reserveRows/continueAt as public methods, the
+// Until rolloutIndex.ts has rewardColumn/reserveRows/continueAt as public methods, the
 // merge reaches the private members they would call (bracket access, checked by tsc).
 function indexHooks(index: RolloutIndex): IndexHooks {
   return {
-    indexLine: (bytes, offset, line) => index['onLine'](bytes, offset, line),
     rewardColumn: (name) => index.rewards.get(name) ?? index['addRewardColumn'](name),
     reserveRows: (rows) => {
       for (const c of index['allColumns']()) c.reserve(rows - 1, true);
@@ -265,60 +265,66 @@ class ParallelBuild {
     on(p);
   }
 
-  /** Appends one range's rows and hands its other lines to the index, in file order. */
+  /** Appends one range's rows and bad lines, in file order. */
   private merge(c: ScanChunk): void {
     const { index, hooks } = this;
     const before = this.lines;
     for (let k = 0; k < c.rows; k++) c.line[k]! += before;
-    const need = index.count + c.rows + c.slowOffset.length;
+    const need = index.count + c.rows;
     if (need > index.offsetLow.data.length) {
       // Room for the rest of the file at this density of rows, so columns grow once, not per chunk.
       const expect = Math.ceil((need * this.size) / Math.max(c.committed, 1) * 1.02) + 64;
       hooks.reserveRows(Math.max(need, expect));
     }
-    let reward = 0; // next of the chunk's reward names to open, in order of first appearance
-    let from = 0;
-    const bulk = (to: number): void => {
-      if (to <= from) return;
-      while (reward < c.rewardNames.length && c.rewardFirstRow[reward]! < to) hooks.rewardColumn(c.rewardNames[reward++]!);
-      this.append(c, from, to, reward);
-      from = to;
-    };
-    let at = 0;
-    for (let k = 0; k < c.slowOffset.length; k++) {
-      bulk(c.slowRow[k]!);
-      const len = c.slowLength[k]!;
-      hooks.indexLine(Buffer.from(c.slowBytes.buffer, c.slowBytes.byteOffset + at, len), c.slowOffset[k]!, c.slowLine[k]! + before);
-      at += len;
-    }
-    bulk(c.rows);
+    // Reward columns open in order of first appearance, as `update` opens them (bad lines open none).
+    for (const name of c.rewardNames) hooks.rewardColumn(name);
+    this.append(c);
+    for (let k = 0; k < c.badError.length; k++) index.badLines.push({ line: c.badLine[k]! + before, file: index.file, error: c.badError[k]! });
     this.lines += c.lines;
     this.committed = c.committed;
   }
 
-  /** Chunk rows `[a, b)` appended at the index's end; the first `rewards` reward names have columns. */
-  private append(c: ScanChunk, a: number, b: number, rewards: number): void {
+  /** A line without `group` ran last: the next written group ends that derived run (the index's own rule). */
+  private inDerivedRun = false;
+
+  /** The chunk's rows appended at the index's end; group keys of rows without `group` are derived by the index, in order. */
+  private append(c: ScanChunk): void {
     const index = this.index;
     const at = index.count;
-    const n = b - a;
+    const n = c.rows;
     if (at + n > index.offsetLow.data.length) this.hooks.reserveRows(at + n);
     const cap = index.offsetLow.data.length;
-    index.offsetLow.data.set(c.offsetLow.subarray(a, b), at);
-    if (c.offsetHigh) putSparse(index.offsetHigh, c.offsetHigh.subarray(a, b), at, 0, cap);
-    index.byteLength.data.set(c.byteLength.subarray(a, b), at);
-    index.line.data.set(c.line.subarray(a, b), at);
-    index.step.data.set(c.step.subarray(a, b), at);
-    index.index.data.set(c.index.subarray(a, b), at);
-    index.total.data.set(c.total.subarray(a, b), at);
-    index.advantage.data.set(c.advantage.subarray(a, b), at);
-    index.length.data.set(c.length.subarray(a, b), at);
-    index.flags.data.set(c.flags.subarray(a, b), at);
-    putSparse(index.completionAt, c.completionAt.subarray(a, b), at, 0xffff, cap);
-    for (let r = 0; r < rewards; r++) index.rewards.get(c.rewardNames[r]!)!.data.set(c.rewards[r]!.subarray(a, b), at);
+    index.offsetLow.data.set(c.offsetLow, at);
+    if (c.offsetHigh) putSparse(index.offsetHigh, c.offsetHigh, at, 0, cap);
+    index.byteLength.data.set(c.byteLength, at);
+    index.line.data.set(c.line, at);
+    index.step.data.set(c.step, at);
+    index.index.data.set(c.index, at);
+    index.total.data.set(c.total, at);
+    index.advantage.data.set(c.advantage, at);
+    index.length.data.set(c.length, at);
+    index.flags.data.set(c.flags, at);
+    putSparse(index.completionAt, c.completionAt, at, 0xffff, cap);
+    c.rewardNames.forEach((name, r) => index.rewards.get(name)!.data.set(c.rewards[r]!, at));
     const groups = index.groups;
     const group = index.group.data;
     const keys = c.groupKeys;
-    for (let k = a; k < b; k++) group[at + k - a] = groups.add(keys[c.group[k]!]!, at + k - a, c.step[k]!, c.total[k]!);
+    for (let k = 0; k < n; k++) {
+      const id = c.group[k]!;
+      let key: string;
+      if (id < 0) {
+        const step = c.step[k]!;
+        key = index.groupKeyOf({ v: 1, completion: '', step: step < 0 ? undefined : step, prompt: c.derivedPrompts[-1 - id] ?? undefined });
+        this.inDerivedRun = true;
+      } else {
+        key = keys[id]!;
+        if (this.inDerivedRun) {
+          index.groupKeyOf({ v: 1, completion: '', group: key });
+          this.inDerivedRun = false;
+        }
+      }
+      group[at + k] = groups.add(key, at + k, c.step[k]!, c.total[k]!);
+    }
     index.count = at + n;
   }
 }

@@ -1,21 +1,23 @@
 /**
  * One byte range of a native v1 file scanned into column chunks, the part of the parallel index
- * build (parallel.ts) that runs in a worker thread. A line joins the chunk only when the fast
- * scanner takes it and it writes its `group`; every other line (bad, blank, segments, escapes,
- * no `group`, so its key is derived from the lines before it) is handed back as bytes for the
- * index to read itself, in order, so those lines come out exactly as the sequential `update`
- * makes them. The line after such a line, and the range's first line, are handed back too: a
- * written group ends a derived run, and only the index knows whether one was running.
+ * build (parallel.ts) that runs in a worker thread. Each line gets the index's own treatment: the
+ * fast scan when it takes the line and the line writes its `group`, else the full parse the
+ * index's `update` falls back to (same values, same flags, same bad-line errors). What only the
+ * index can settle, in file order, is left to the merge: the group key of a line without `group`
+ * (derived from the lines before it), so such a row carries its step and prompt instead.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { LineSplitter } from '../ingest/lines';
+import { formatMatches } from '../chain/parse';
+import { decodeLine, LineSplitter } from '../ingest/lines';
+import { completionText, parseRecordLine, type RolloutRecord } from '../schema/record';
 import { LineScanner } from './scan';
 
 /** `completionAt` when the completion's place in the line is not known (the index's NO_COMPLETION_AT). */
 const NO_COMPLETION_AT = 0xffff;
-/** The index's FLAG.formatOk. */
+/** The index's FLAG.formatOk and FLAG.fullParse. */
 const FORMAT_OK = 1;
+const FULL_PARSE = 8;
 
 export interface ScanJob {
   file: string;
@@ -50,19 +52,17 @@ export interface ScanChunk {
   length: Int32Array;
   flags: Uint8Array;
   completionAt: Uint16Array;
-  /** Per row an id into `groupKeys` (ids follow first appearance in the range). */
+  /** Per row an id into `groupKeys` (ids follow first appearance in the range); -1 - k: no `group`, its prompt is `derivedPrompts[k]`. */
   group: Int32Array;
   groupKeys: string[];
+  derivedPrompts: (RolloutRecord['prompt'] | null)[];
   /** Logged rewards in order of first appearance, each with its first row (NaN where a row lacks it). */
   rewardNames: string[];
   rewardFirstRow: number[];
   rewards: Float32Array[];
-  /** The lines handed back: bytes concatenated, and per line its offset, length, range line, fast rows before it. */
-  slowBytes: Uint8Array;
-  slowOffset: Float64Array;
-  slowLength: Int32Array;
-  slowLine: Int32Array;
-  slowRow: Int32Array;
+  /** Bad lines: range line and the error, as the index words it. */
+  badLine: Int32Array;
+  badError: string[];
 }
 
 /** Grows a typed array to at least `n` (doubling), new room filled with `fill`. */
@@ -97,34 +97,31 @@ class ChunkBuilder {
   readonly rewardFirstRow: number[] = [];
   rewards: Float32Array[] = [];
   private readonly rewardIds = new Map<string, number>();
-  slowBytes = new Uint8Array(0);
-  slowUsed = 0;
-  slowCount = 0;
-  slowOffset = new Float64Array(0);
-  slowLength = new Int32Array(0);
-  slowLine = new Int32Array(0);
-  slowRow = new Int32Array(0);
+  readonly derivedPrompts: (RolloutRecord['prompt'] | null)[] = [];
+  badLine = new Int32Array(0);
+  readonly badError: string[] = [];
 
-  addRow(s: LineScanner, offset: number, bytes: number, line: number): void {
+  /** One row; `group` null: the line has none (its key is derived at the merge from `prompt`). */
+  addRow(offset: number, bytes: number, line: number, step: number, index: number, reward: number, advantage: number, length: number,
+    flags: number, completionAt: number, names: readonly string[], values: readonly number[], group: string | null,
+    prompt?: RolloutRecord['prompt']): void {
     const i = this.rows;
     const n = i + 1;
     if (n > this.offsetLow.length) this.reserve(n);
-
-      this.offsetHigh = grow(this.offsetHigh, n);
     const high = Math.floor(offset / 2 ** 32);
     this.offsetLow[i] = offset >>> 0;
     this.offsetHigh[i] = high;
     if (high) this.anyHigh = true;
     this.byteLength[i] = bytes;
     this.line[i] = line;
-    this.step[i] = s.step;
-    this.index[i] = s.index;
-    this.advantage[i] = s.advantage;
-    this.length[i] = s.length;
-    this.flags[i] = s.formatOk ? FORMAT_OK : 0;
-    this.completionAt[i] = s.completionStart < NO_COMPLETION_AT ? s.completionStart : NO_COMPLETION_AT;
-    for (let k = 0; k < s.rewardNames.length; k++) {
-      const name = s.rewardNames[k]!;
+    this.step[i] = step;
+    this.index[i] = index;
+    this.advantage[i] = advantage;
+    this.length[i] = length;
+    this.flags[i] = flags;
+    this.completionAt[i] = completionAt;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
       let r = this.rewardIds.get(name);
       if (r === undefined) {
         r = this.rewards.length;
@@ -133,19 +130,29 @@ class ChunkBuilder {
         this.rewardFirstRow.push(i);
         this.rewards.push(new Float32Array(this.offsetLow.length).fill(NaN));
       }
-      this.rewards[r]![i] = s.rewardValues[k]!;
+      this.rewards[r]![i] = values[k]!;
     }
-    this.total[i] = Number.isNaN(s.reward) ? loggedSum(s.rewardNames, s.rewardValues) : s.reward;
-    const key = s.group!;
-    let g = key === this.lastKey ? this.lastId : this.groupIds.get(key);
-    if (g === undefined) {
-      g = this.groupKeys.push(key) - 1;
-      this.groupIds.set(key, g);
+    this.total[i] = Number.isNaN(reward) ? loggedSum(names, values) : reward;
+    if (group === null) {
+      this.group[i] = -1 - this.derivedPrompts.length;
+      this.derivedPrompts.push(prompt ?? null);
+    } else {
+      let g = group === this.lastKey ? this.lastId : this.groupIds.get(group);
+      if (g === undefined) {
+        g = this.groupKeys.push(group) - 1;
+        this.groupIds.set(group, g);
+      }
+      this.lastKey = group;
+      this.lastId = g;
+      this.group[i] = g;
     }
-    this.lastKey = key;
-    this.lastId = g;
-    this.group[i] = g;
     this.rows = n;
+  }
+
+  addBad(line: number, error: string): void {
+    const k = this.badError.push(error) - 1;
+    this.badLine = grow(this.badLine, k + 1);
+    this.badLine[k] = line;
   }
 
   /** Room for `n` rows in every column (grown by doubling, or once to an estimate). */
@@ -165,36 +172,17 @@ class ChunkBuilder {
     this.rewards = this.rewards.map((r) => grow(r, n, NaN));
   }
 
-  addSlow(b: Uint8Array, offset: number, line: number): void {
-    const k = this.slowCount++;
-    if (k >= this.slowOffset.length) {
-      this.slowOffset = grow(this.slowOffset, k + 1);
-      this.slowLength = grow(this.slowLength, k + 1);
-      this.slowLine = grow(this.slowLine, k + 1);
-      this.slowRow = grow(this.slowRow, k + 1);
-    }
-    this.slowBytes = grow(this.slowBytes, this.slowUsed + b.length);
-    this.slowBytes.set(b, this.slowUsed);
-    this.slowUsed += b.length;
-    this.slowOffset[k] = offset;
-    this.slowLength[k] = b.length;
-    this.slowLine[k] = line;
-    this.slowRow[k] = this.rows;
-  }
-
   finish(start: number, committed: number, lines: number): ScanChunk {
     const n = this.rows;
-    const m = this.slowCount;
     return {
       start, committed, lines, rows: n,
       offsetLow: this.offsetLow.slice(0, n), offsetHigh: this.anyHigh ? this.offsetHigh.slice(0, n) : null,
       byteLength: this.byteLength.slice(0, n), line: this.line.slice(0, n), step: this.step.slice(0, n),
       index: this.index.slice(0, n), total: this.total.slice(0, n), advantage: this.advantage.slice(0, n),
       length: this.length.slice(0, n), flags: this.flags.slice(0, n), completionAt: this.completionAt.slice(0, n),
-      group: this.group.slice(0, n), groupKeys: this.groupKeys,
+      group: this.group.slice(0, n), groupKeys: this.groupKeys, derivedPrompts: this.derivedPrompts,
       rewardNames: this.rewardNames, rewardFirstRow: this.rewardFirstRow, rewards: this.rewards.map((r) => r.slice(0, n)),
-      slowBytes: this.slowBytes.slice(0, this.slowUsed), slowOffset: this.slowOffset.slice(0, m),
-      slowLength: this.slowLength.slice(0, m), slowLine: this.slowLine.slice(0, m), slowRow: this.slowRow.slice(0, m),
+      badLine: this.badLine.slice(0, this.badError.length), badError: this.badError,
     };
   }
 }
@@ -208,17 +196,30 @@ function loggedSum(names: readonly string[], values: readonly number[]): number 
   return sum;
 }
 
+/** The index's full parse of one line (its `fullLine`): the v1 reader's rules, errors worded alike, blank lines skipped. */
+function fullLine(out: ChunkBuilder, b: Buffer, offset: number, line: number): void {
+  const d = decodeLine(b, offset);
+  if (!d.ok) return out.addBad(line, d.error);
+  if (d.text.trim() === '') return;
+  const r = parseRecordLine(d.text);
+  if (!r.ok) return out.addBad(line, r.error);
+  const rec = r.record;
+  const names = Object.keys(rec.rewards ?? {});
+  const text = completionText(rec);
+  out.addRow(offset, b.length, line, rec.step ?? -1, rec.index ?? -1, rec.reward ?? NaN, rec.advantage ?? NaN, Buffer.byteLength(text),
+    FULL_PARSE | (formatMatches(text) ? FORMAT_OK : 0), NO_COMPLETION_AT, names, Object.values(rec.rewards ?? {}), rec.group ?? null, rec.prompt);
+}
+
 /** Scans `job`'s range; `onBytes` hears how many bytes were read so far (progress). */
 export function scanRange(job: ScanJob, onBytes?: (bytes: number, rows: number) => void): ScanChunk {
   const out = new ChunkBuilder();
   const s = new LineScanner();
-  let handBack = true; // the range's first line: the index decides whether a derived run ends
   const splitter = new LineSplitter((bytes, offset, line) => {
     const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const fast = isUtf8(b) && s.scan(b) && s.group !== undefined;
-    if (fast && !handBack) out.addRow(s, offset, b.length, line);
-    else out.addSlow(b, offset, line);
-    handBack = !fast;
+    if (isUtf8(b) && s.scan(b) && s.group !== undefined) {
+      out.addRow(offset, b.length, line, s.step, s.index, s.reward, s.advantage, s.length, s.formatOk ? FORMAT_OK : 0,
+        s.completionStart < NO_COMPLETION_AT ? s.completionStart : NO_COMPLETION_AT, s.rewardNames, s.rewardValues, s.group);
+    } else fullLine(out, b, offset, line);
   }, job.start, 0);
   const fd = openSync(job.file, 'r');
   try {
@@ -243,6 +244,6 @@ export function scanRange(job: ScanJob, onBytes?: (bytes: number, rows: number) 
 /** The chunk's buffers, to transfer rather than copy. */
 export function chunkBuffers(c: ScanChunk): ArrayBuffer[] {
   const arrays = [c.offsetLow, c.offsetHigh, c.byteLength, c.line, c.step, c.index, c.total, c.advantage, c.length, c.flags,
-    c.completionAt, c.group, ...c.rewards, c.slowBytes, c.slowOffset, c.slowLength, c.slowLine, c.slowRow];
+    c.completionAt, c.group, ...c.rewards, c.badLine];
   return arrays.filter((a): a is NonNullable<typeof a> => a !== null).map((a) => a.buffer as ArrayBuffer);
 }
