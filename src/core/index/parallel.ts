@@ -117,14 +117,9 @@ interface IndexHooks {
 // merge reaches the private members they would call (bracket access, checked by tsc).
 function indexHooks(index: RolloutIndex): IndexHooks {
   return {
-    rewardColumn: (name) => index.rewards.get(name) ?? index['addRewardColumn'](name),
-    reserveRows: (rows) => {
-      for (const c of index['allColumns']()) c.reserve(rows - 1, true);
-    },
-    continueAt: (offset, line) => {
-      index['splitter'] = index['newSplitter'](offset, line);
-      index['fit']();
-    },
+    rewardColumn: (name) => index.rewardColumn(name),
+    reserveRows: (rows) => index.reserveRows(rows),
+    continueAt: (offset, line) => index.continueAt(offset, line),
   };
 }
 
