@@ -2,7 +2,7 @@
  * The index's GRPO groups: key ↔ id, the rows each spans, and the spread of the logged totals so
  * zero-variance groups are known without reading a record. Ids follow first appearance.
  */
-import { f32, i32, u8, type AnyColumn } from './columns';
+import { f32, i32, u32, u8, type AnyColumn } from './columns';
 
 export class GroupTable {
   readonly keys: string[] = [];
@@ -27,9 +27,22 @@ export class GroupTable {
   readonly hi = f32(NaN);
   readonly mean = f32(NaN);
   readonly flags = u8();
+  /**
+   * A 32-bit hash of the group's prompt (text and images, `promptHash`) taken from its first
+   * member's record when that record is at hand (added, scored, or read back by a prompt
+   * lookup); 0 while unknown (a scanned row not scored yet). Equal hashes only nominate: a
+   * lookup confirms on a record read back (src/core/view/samePrompt.ts).
+   */
+  readonly prompt = u32();
 
   private columns(): AnyColumn[] {
-    return [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal, this.lo, this.hi, this.mean, this.flags];
+    return [this.first, this.last, this.size, this.step, this.minTotal, this.maxTotal, this.withTotal, this.lo, this.hi, this.mean, this.flags, this.prompt];
+  }
+
+  /** Records group `g`'s prompt hash when `row` is its first member and the hash is not known yet. */
+  notePrompt(g: number, row: number, prompt: PromptLike | undefined): void {
+    if (g < 0 || this.prompt.data[g] !== 0 || this.first.data[g] !== row) return;
+    this.prompt.data[g] = promptHash(prompt);
   }
 
   /** Recounts the logged totals of group `g` from its members' (after members left it). */
@@ -116,4 +129,27 @@ export class GroupTable {
     for (const k of this.keys) strings += 16 + k.length * (/^[\x00-\xff]*$/.test(k) ? 1 : 2) + 8 + 24;
     return typed + strings;
   }
+}
+
+/** A record's prompt as the group keys see it (src/core/rollouts/groups.ts). */
+export interface PromptLike {
+  text?: string;
+  images?: readonly string[];
+}
+
+/** The prompt's identity as a string: its text (missing reads as empty) and its images, in order. */
+export function promptSignature(p: PromptLike | undefined): string {
+  return JSON.stringify([p?.text ?? '', p?.images ?? []]);
+}
+
+/** FNV-1a over the signature's UTF-16 units, never 0 (0 marks an unknown hash). */
+export function promptHash(p: PromptLike | undefined): number {
+  const s = promptSignature(p);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h >>>= 0;
+  return h === 0 ? 1 : h;
 }

@@ -297,6 +297,7 @@ export class RolloutIndex {
     this.derivedRun = rec.group === undefined;
     this.addRow(offset, b.length, line, rec.step ?? -1, this.derivedKeys.keyOf(rec), rec.index ?? -1, rec.reward ?? NaN,
       rec.advantage ?? NaN, Buffer.byteLength(text), flags, NO_COMPLETION_AT);
+    this.groups.notePrompt(this.group.data[this.count - 1]!, this.count - 1, rec.prompt);
   }
 
   /** Appends one row; its logged rewards were stored by `setRewards`. */
@@ -359,6 +360,7 @@ export class RolloutIndex {
     const b = this.idOf(this.bodies, this.bodyIds, body.path);
     this.bodyOf.set(i, b, this.offsetLow.data.length);
     if (body.spilled) this.spilledBodies.add(b);
+    this.groups.notePrompt(this.group.data[i]!, i, rec.prompt);
     return i;
   }
 

@@ -28,6 +28,7 @@ export function scoreRow(index: RolloutIndex, row: number, rec: RolloutRecord, o
   if (loggedMismatches(rec, { rewards: s.rewards, reward: s.reward }).length > 0) f |= FLAG.partOff;
   if (logsEveryFunction(rec, s)) f |= FLAG.loggedAll;
   index.flags.data[row] = f;
+  index.groups.notePrompt(index.group.data[row]!, row, rec.prompt);
   return s;
 }
 
