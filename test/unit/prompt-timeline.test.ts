@@ -82,7 +82,7 @@ test('a prompt recurring over steps: its timeline equals the hand computation, s
       assert.deepEqual(t.groups.map((g) => g.key), mine.map((g) => g.key), 'the groups of this prompt in step order');
       mine.forEach((g, k) => {
         const got = t.groups[k]!;
-        const acc = g.members.map((m) => (m.answer === 'A' ? 1 : 0));
+        const acc: number[] = g.members.map((m) => (m.answer === 'A' ? 1 : 0));
         const iou = g.members.map((m) => m.w / 10);
         const totals = g.members.map((_, i) => acc[i]! + 0.5 + iou[i]!);
         const mean = totals.reduce((a, b) => a + b, 0) / totals.length;
