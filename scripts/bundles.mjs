@@ -21,6 +21,7 @@ export function bundles({ production }) {
     { ...browser, entryPoints: { viewer: 'webview/viewer/main.ts' } },
     { ...browser, entryPoints: { runs: 'webview/runs/main.ts' } },
     { ...browser, entryPoints: { overview: 'webview/overview/main.ts' } },
+    { ...browser, entryPoints: { timeline: 'webview/timeline/main.ts' } },
     { ...browser, entryPoints: { alignment: 'webview/alignment/main.ts' } },
     { ...browser, entryPoints: { eval: 'webview/eval/main.ts' } },
   ];

@@ -12,6 +12,7 @@ import { log, logError } from './log';
 import { registerTraining } from './training/register';
 import { registerModelDownload } from './localModelDownload';
 import { registerRunOverview } from './overview/register';
+import { registerPromptTimeline } from './timeline/register';
 import { registerAlignmentDashboard } from './judge/dashboard';
 import { createJudgeService, registerJudge } from './judge/register';
 import { registerEvaluation } from './eval/register';
@@ -33,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       ...registerTraining(context),
       registerModelDownload(context),
       ...registerRunOverview(context.extensionUri, viewers),
+      ...registerPromptTimeline(context.extensionUri, viewers),
       ...registerJudge(context, judge, viewers),
       ...registerAlignmentDashboard(context.extensionUri, viewers, judge.onDidJudge),
       ...registerEvaluation(context),

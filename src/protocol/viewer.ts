@@ -79,6 +79,8 @@ export type WebviewMessage =
   | { type: 'setFilter'; filter: RowFilter }
   | { type: 'setFrame'; frame: BoxFrameSetting }
   | { type: 'revealLine'; file: string; line: number }
+  /** A group view header button: the host runs showPromptTimeline / compareCompletions on (this source, key). */
+  | { type: 'groupAction'; action: 'timeline' | 'compare'; key: string }
   /** Select the first group of `step` in the list as shown. */
   | { type: 'goToStep'; step: number };
 
@@ -130,7 +132,7 @@ export type HostMessage =
   | { type: 'command'; command: 'nextGroup' | 'previousGroup' | 'focusFilter' }
   | { type: 'error'; message: string };
 
-const WEBVIEW_TYPES = new Set<WebviewMessage['type']>(['ready', 'requestRows', 'selectGroup', 'setFilter', 'setFrame', 'revealLine', 'goToStep']);
+const WEBVIEW_TYPES = new Set<WebviewMessage['type']>(['ready', 'requestRows', 'selectGroup', 'setFilter', 'setFrame', 'revealLine', 'goToStep', 'groupAction']);
 const HOST_TYPES = new Set<HostMessage['type']>(['init', 'rows', 'listChanged', 'status', 'filterApplied', 'reveal', 'groupDetail', 'command', 'error']);
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
@@ -153,6 +155,8 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return typeof x.file === 'string' && isNum(x.line);
     case 'goToStep':
       return isNum(x.step);
+    case 'groupAction':
+      return (x.action === 'timeline' || x.action === 'compare') && typeof x.key === 'string';
     default:
       return true;
   }

@@ -52,6 +52,8 @@ export class ViewerConnection implements vscode.Disposable {
   private notesLogged = 0;
   /** A filter asked for before the webview was ready (showRolloutsAt on a new panel). */
   private pendingFilterText: string | null = null;
+  /** A group to select asked for before the webview was ready (revealGroup on a new panel). */
+  private pendingReveal: string | null = null;
   /** The selected group was asked for before it was read (a restored selection): send it when it arrives. */
   private detailMissing = false;
 
@@ -181,6 +183,12 @@ export class ViewerConnection implements vscode.Disposable {
       live: this.live.status(),
     });
     if (u.replaced || u.grown) this.post({ type: 'listChanged', total: set.filteredCount, grown: !u.replaced });
+    const reveal = this.pendingReveal;
+    if (reveal !== null && (set.groupIndex(reveal) !== undefined || this.live.loaded)) {
+      this.pendingReveal = null;
+      void this.revealGroup(reveal).catch((e) => logError('viewer', e));
+      return;
+    }
     if (this.selectFirstIfNone()) return;
     const selected = this.state.selectedKey;
     if (selected !== null && (u.replaced || u.grew.has(selected) || (this.detailMissing && set.groupIndex(selected) !== undefined))) {
@@ -230,6 +238,9 @@ export class ViewerConnection implements vscode.Disposable {
       settings: { boxFrame: c.boxFrame, variant: c.rewardVariant, matching: c.boxMatching },
       state: this.state,
     });
+    const reveal = this.pendingReveal;
+    this.pendingReveal = null;
+    if (reveal !== null && (await this.revealGroup(reveal))) return;
     if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
     else this.selectFirstIfNone();
   }
@@ -260,7 +271,44 @@ export class ViewerConnection implements vscode.Disposable {
           await revealLine(m.file, m.line);
         }
         return;
+      case 'groupAction':
+        await this.groupAction(m.action, m.key);
+        return;
     }
+  }
+
+  /** The group view's Timeline / Compare… buttons: the command runs on (this source, key); an error (say, a command not there) is shown. */
+  private async groupAction(action: 'timeline' | 'compare', key: string): Promise<void> {
+    const command = action === 'timeline' ? 'grpoStudio.showPromptTimeline' : 'grpoStudio.compareCompletions';
+    try {
+      await vscode.commands.executeCommand(command, this.target, key);
+    } catch (e) {
+      logError(`viewer: ${command}`, e);
+      void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /**
+   * Selects group `key` and scrolls to it, clearing the filter (text and flags) when it hides
+   * the group; before the webview is ready, on its `ready`. False when the source has no such group (yet).
+   */
+  async revealGroup(key: string): Promise<boolean> {
+    if (!this.ready) {
+      this.pendingReveal = key;
+      return this.set.groupIndex(key) !== undefined;
+    }
+    const set = this.set;
+    if (set.groupIndex(key) === undefined) {
+      // Still reading what exists: selected when it arrives (onLive).
+      if (!this.live.loaded) this.pendingReveal = key;
+      else this.post({ type: 'error', message: `No group ${key} in this source.` });
+      return false;
+    }
+    if (set.ordinalOf(key) < 0) await this.applyFilter('', { ...this.state.filter, text: '', flags: [] });
+    this.state.selectedKey = key;
+    this.post({ type: 'reveal', key, ordinal: set.ordinalOf(key) });
+    await this.sendDetail(key);
+    return true;
   }
 
   /** Applies filter text (with the flags and order in `base`), answers with how it was read, and lists again. */

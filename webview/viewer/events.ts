@@ -20,6 +20,8 @@ export interface ViewerEvents {
   'set-frame': { frame: BoxFrameSetting };
   'list-scroll': { scrollTop: number };
   'go-to-step': { step: number };
+  /** The group view's Timeline / Compare… buttons. */
+  'group-action': { action: 'timeline' | 'compare'; key: string };
 }
 
 export function emit<K extends keyof ViewerEvents>(from: EventTarget, name: K, detail: ViewerEvents[K]): void {

@@ -39,6 +39,10 @@ export class GrpoGroupView extends LitElement {
     if (changed.has('detail') && (changed.get('detail') as GroupDetail | null | undefined)?.key !== this.detail?.key) this.hover = null;
   }
 
+  private action(action: 'timeline' | 'compare', key: string): void {
+    this.dispatchEvent(new CustomEvent('group-action', { detail: { action, key }, bubbles: true, composed: true }));
+  }
+
   override focus(): void {
     this.renderRoot.querySelector<HTMLElement>('.view')?.focus();
   }
@@ -54,6 +58,10 @@ export class GrpoGroupView extends LitElement {
         <h2>${d.step === null ? 'Group' : `Step ${d.step}`} <span class="muted key mono">${d.key}</span></h2>
         <span class="muted">${d.completions.length} completions · ${d.variant}</span>
         <span class="flags">${d.flags.map((f) => html`<span class="flag">${icon(FLAG_LABELS[f].icon)}${FLAG_LABELS[f].label}</span>`)}</span>
+        <span class="actions">
+          <button data-testid="group-timeline" title="This prompt's groups across steps" @click=${() => this.action('timeline', d.key)}>${icon('graph-line')}Timeline</button>
+          <button data-testid="group-compare" title="Compare this group's completions with another step or run" @click=${() => this.action('compare', d.key)}>${icon('diff')}Compare…</button>
+        </span>
       </header>
       <section class="prompt">
         <h3>Prompt</h3>
@@ -84,6 +92,13 @@ export class GrpoGroupView extends LitElement {
       h2 .key { font-size: 12px; font-weight: normal; margin-left: 6px; }
       h3 { margin: 0 0 4px; font-size: 11px; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em; color: var(--vscode-descriptionForeground, #9d9d9d); }
       .flags { display: flex; gap: 6px; }
+      .actions { margin-left: auto; display: flex; gap: 6px; }
+      .actions button {
+        display: inline-flex; align-items: center; gap: 4px; font: inherit; font-size: 12px; padding: 2px 8px; cursor: pointer; border-radius: 2px;
+        border: 1px solid var(--vscode-button-border, transparent);
+        background: var(--vscode-button-secondaryBackground, #3a3d41); color: var(--vscode-button-secondaryForeground, #fff);
+      }
+      .actions button:hover { background: var(--vscode-button-secondaryHoverBackground, #45494e); }
       .flag {
         display: inline-flex; align-items: center; gap: 4px; padding: 0 8px; border-radius: 10px; font-size: 11px;
         background: var(--vscode-inputValidation-warningBackground, #352a05); color: var(--vscode-editorWarning-foreground, #cca700);

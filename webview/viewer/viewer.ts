@@ -66,6 +66,7 @@ export class GrpoViewer extends LitElement {
     });
     this.listen('filter-change', (f) => this.setFilter(f));
     this.listen('go-to-step', (d) => this.channel?.post({ type: 'goToStep', step: d.step }));
+    this.listen('group-action', (d) => this.channel?.post({ type: 'groupAction', action: d.action, key: d.key }));
     this.listen('reveal-line', (d) => this.channel?.post({ type: 'revealLine', file: d.file, line: d.line }));
     this.listen('set-frame', (d) => {
       this.changeState({ frame: d.frame });

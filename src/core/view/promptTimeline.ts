@@ -11,31 +11,9 @@ import { GROUP_FLAG_BITS } from '../index/score';
 import { sampleStd } from '../rewards/group';
 import type { RolloutView } from './rolloutView';
 import { groupPrompt, samePromptGroups, type Prompt } from './samePrompt';
+import type { TimelineGroup, VerdictName } from './timelineTypes';
 
-export type VerdictName = keyof typeof VERDICT_CODE;
-export const VERDICT_NAMES: readonly VerdictName[] = ['aligned', 'misaligned', 'uncertain', 'failed', 'unjudged'];
-
-export interface TimelineGroup {
-  key: string;
-  /** null: the records carry no step. */
-  step: number | null;
-  /** Members now. */
-  size: number;
-  /** Recomputed totals of the members. */
-  mean: number;
-  min: number;
-  max: number;
-  /** Sample std (as the advantages use). */
-  std: number;
-  /** Each recomputed reward's mean over the members. */
-  rewards: Partial<Record<RewardName, number>>;
-  /** Mean completion length (UTF-8 bytes of the completion text, the index's `length`). */
-  length: number;
-  /** Mean IoU of the matched predicted boxes; null without a bbox reward or without a matched box. */
-  iou: number | null;
-  zeroVariance: boolean;
-  verdicts: Record<VerdictName, number>;
-}
+export type { TimelineGroup, VerdictName } from './timelineTypes';
 
 export interface PromptTimeline {
   prompt: Prompt;
