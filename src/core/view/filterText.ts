@@ -24,7 +24,7 @@ export type FilterText =
 const SORT = /(?:^|\s)sort:([A-Za-z_][\w.-]*)(?:\s+(asc|desc))?\s*$/i;
 
 /** Splits a trailing sort clause off; an unknown column is an error at its column. */
-function readSort(text: string): { rest: string; sort?: SortSpec } | { message: string; column: number } {
+export function readSort(text: string): { rest: string; sort?: SortSpec } | { message: string; column: number } {
   const m = SORT.exec(text);
   if (!m) return { rest: text };
   const column = m[1]!;

@@ -64,6 +64,11 @@ export class GroupList {
     return this.filter.order === 'newest';
   }
 
+  /** The filter text in force: the last one that worked (an error keeps it). */
+  get appliedText(): string {
+    return this.filter.text;
+  }
+
   /** What the filter text was read as: a query, plain words, or nothing. */
   get filterKind(): FilterText['kind'] {
     return this.filterProblem ? 'error' : this.reading.kind;
