@@ -11,8 +11,14 @@
  * bad lines, loading progress) and one `listChanged` with `grown: true` when the list only grew or
  * its rows changed in place; the webview keeps its scroll and selection and re-requests only the
  * rows it shows. A selected group that gained completions gets a fresh `groupDetail`.
+ *
+ * Histograms: while the webview's strip is open (`requestHistograms` with `open: true`) the host
+ * sends `histograms` at once and again whenever the list changes (records arrive, a filter is
+ * set, verdicts come in), at most every HISTOGRAM_UPDATE_MS. A bar's click is an ordinary
+ * `setFilter` with the bar's `apply` text.
  */
 import type { BadLine } from '../core/schema/record';
+import type { HistogramSet } from '../core/view/histogramTypes';
 import {
   FACT_KINDS, type BoxFrameSetting, type FactKind, type FactView, type GroupDetail, type GroupRow,
   type LiveStatus, type RowFilter, type SourceNote,
@@ -25,6 +31,7 @@ export {
   type ImageView, type LiveStatus, type RowFilter, type SourceNote, type ValuePair, type VerdictView,
 } from '../core/view/types';
 export type { BadLine } from '../core/schema/record';
+export type { Histogram, HistogramBar, HistogramSet } from '../core/view/histogramTypes';
 export type { ChainToken } from '../core/chain/types';
 
 export interface ViewerSettings {
@@ -50,6 +57,11 @@ export interface SourceInfo {
 export const LIVE_UPDATE_MS = 50;
 /** Bad lines sent to the webview; the count says how many more there are. */
 export const BAD_LINES_SENT = 200;
+/**
+ * While the webview's histograms are open the host sends them again when the list changes, at
+ * most this often: each is one pass over every completion per reward column.
+ */
+export const HISTOGRAM_UPDATE_MS = 250;
 /** Source notes sent to the webview (same rule). */
 export const NOTES_SENT = 200;
 
@@ -67,6 +79,8 @@ export interface ViewerState {
   filter: RowFilter;
   scrollTop: number;
   frame: BoxFrameSetting | null;
+  /** The reward histograms strip is open (the webview asks for them again after a reload). */
+  histograms?: boolean;
   /** Set by the host in `init.state`; the webview keeps it verbatim so a restored panel knows its files. */
   source?: string[];
 }
@@ -82,7 +96,9 @@ export type WebviewMessage =
   /** A group view header button: the host runs showPromptTimeline / compareCompletions on (this source, key). */
   | { type: 'groupAction'; action: 'timeline' | 'compare'; key: string }
   /** Select the first group of `step` in the list as shown. */
-  | { type: 'goToStep'; step: number };
+  | { type: 'goToStep'; step: number }
+  /** The histograms strip opened (send them now, and again as the list changes) or closed (stop). */
+  | { type: 'requestHistograms'; open: boolean };
 
 // ---- host → webview -------------------------------------------------------------------------
 export type HostMessage =
@@ -128,12 +144,14 @@ export type HostMessage =
   /** Select this group and scroll it into view (jump to step). */
   | { type: 'reveal'; key: string; ordinal: number }
   | { type: 'groupDetail'; detail: GroupDetail }
+  /** The reward histograms of the list as it stands (answers requestHistograms; again when the list changes while open). */
+  | { type: 'histograms'; set: HistogramSet }
   /** Palette commands forwarded to the focused viewer. */
   | { type: 'command'; command: 'nextGroup' | 'previousGroup' | 'focusFilter' }
   | { type: 'error'; message: string };
 
-const WEBVIEW_TYPES = new Set<WebviewMessage['type']>(['ready', 'requestRows', 'selectGroup', 'setFilter', 'setFrame', 'revealLine', 'goToStep', 'groupAction']);
-const HOST_TYPES = new Set<HostMessage['type']>(['init', 'rows', 'listChanged', 'status', 'filterApplied', 'reveal', 'groupDetail', 'command', 'error']);
+const WEBVIEW_TYPES = new Set<WebviewMessage['type']>(['ready', 'requestRows', 'selectGroup', 'setFilter', 'setFrame', 'revealLine', 'goToStep', 'groupAction', 'requestHistograms']);
+const HOST_TYPES = new Set<HostMessage['type']>(['init', 'rows', 'listChanged', 'status', 'filterApplied', 'reveal', 'groupDetail', 'histograms', 'command', 'error']);
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -157,6 +175,8 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return isNum(x.step);
     case 'groupAction':
       return (x.action === 'timeline' || x.action === 'compare') && typeof x.key === 'string';
+    case 'requestHistograms':
+      return typeof x.open === 'boolean';
     default:
       return true;
   }
@@ -186,9 +206,23 @@ export function isHostMessage(x: unknown): x is HostMessage {
         && Array.isArray(x.notes) && x.notes.every(isSourceNote) && isNum(x.noteCount);
     case 'groupDetail':
       return isObj(x.detail) && typeof x.detail.key === 'string' && Array.isArray(x.detail.completions) && x.detail.completions.every(isCompletionFacts);
+    case 'histograms':
+      return isHistogramSet(x.set);
     default:
       return true;
   }
+}
+
+const isHistogramBar = (b: unknown): boolean => isObj(b) && isNum(b.lo) && isNum(b.hi) && typeof b.label === 'string'
+  && typeof b.clause === 'string' && typeof b.apply === 'string' && isNum(b.count) && isNum(b.filtered) && isNum(b.filteredGroups);
+
+const isHistogram = (h: unknown): boolean => isObj(h) && typeof h.column === 'string' && (h.kind === 'range' || h.kind === 'values')
+  && Array.isArray(h.bars) && h.bars.every(isHistogramBar) && isNum(h.missing) && isNum(h.filteredMissing);
+
+/** Reward names (file content) reach the page in columns and clauses: the whole set is checked. */
+export function isHistogramSet(x: unknown): x is HistogramSet {
+  return isObj(x) && isNum(x.total) && isNum(x.filtered) && typeof x.filterText === 'string'
+    && Array.isArray(x.histograms) && x.histograms.every(isHistogram) && Array.isArray(x.unfilterable) && x.unfilterable.every((n) => typeof n === 'string');
 }
 
 const isBadLine = (x: unknown): x is BadLine =>

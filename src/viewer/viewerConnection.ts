@@ -11,9 +11,10 @@ import * as vscode from 'vscode';
 import type { LiveRollouts, LiveUpdate } from '../core/view/liveRollouts';
 import type { LiveLease, LiveSources } from './liveSources';
 import { buildGroupDetail, type DetailOptions } from '../core/view/groupDetail';
+import { computeHistograms } from '../core/view/histograms';
 import type { LoadedRecord, RolloutView, RecordVerdicts } from '../core/view/rolloutView';
 import {
-  BAD_LINES_SENT, EMPTY_STATE, NOTES_SENT, isWebviewMessage,
+  BAD_LINES_SENT, EMPTY_STATE, HISTOGRAM_UPDATE_MS, NOTES_SENT, isWebviewMessage,
   type BoxFrameSetting, type FilterReading, type HostMessage, type SourceInfo, type SourceNote, type ViewerState, type WebviewMessage,
 } from '../protocol/viewer';
 import { viewerHtml, makeNonce } from './html';
@@ -56,6 +57,10 @@ export class ViewerConnection implements vscode.Disposable {
   private pendingReveal: string | null = null;
   /** The selected group was asked for before it was read (a restored selection): send it when it arrives. */
   private detailMissing = false;
+  /** The webview's histograms strip is open: they go out again as the list changes, throttled. */
+  private histogramsOpen = false;
+  private histogramTimer: ReturnType<typeof setTimeout> | undefined;
+  private histogramsSentAt = 0;
 
   /** `files`: what to follow, one file or folder (panels restored from older state may list several files: their folder is followed). */
   constructor(
@@ -110,6 +115,7 @@ export class ViewerConnection implements vscode.Disposable {
       this.channel,
       panel.onDidChangeViewState(() => this.changeEmitter.fire(this)),
       this.changeEmitter,
+      { dispose: () => clearTimeout(this.histogramTimer) },
     );
   }
 
@@ -182,7 +188,10 @@ export class ViewerConnection implements vscode.Disposable {
       ...this.problems(),
       live: this.live.status(),
     });
-    if (u.replaced || u.grown) this.post({ type: 'listChanged', total: set.filteredCount, grown: !u.replaced });
+    if (u.replaced || u.grown) {
+      this.post({ type: 'listChanged', total: set.filteredCount, grown: !u.replaced });
+      this.queueHistograms();
+    }
     const reveal = this.pendingReveal;
     if (reveal !== null && (set.groupIndex(reveal) !== undefined || this.live.loaded)) {
       this.pendingReveal = null;
@@ -219,6 +228,8 @@ export class ViewerConnection implements vscode.Disposable {
   private async onReady(m: Extract<WebviewMessage, { type: 'ready' }>): Promise<void> {
     const set = this.set;
     this.state = { ...EMPTY_STATE, ...(m.state ?? {}), source: [this.target] };
+    // A page (re)loaded asks for its histograms again after `init` when its strip is open.
+    this.histogramsOpen = false;
     if (this.pendingFilterText !== null) {
       this.state.filter = { ...this.state.filter, text: this.pendingFilterText };
       this.state.scrollTop = 0;
@@ -274,6 +285,15 @@ export class ViewerConnection implements vscode.Disposable {
       case 'groupAction':
         await this.groupAction(m.action, m.key);
         return;
+      case 'requestHistograms':
+        this.histogramsOpen = m.open;
+        this.state.histograms = m.open;
+        if (m.open) this.queueHistograms();
+        else {
+          clearTimeout(this.histogramTimer);
+          this.histogramTimer = undefined;
+        }
+        return;
     }
   }
 
@@ -321,7 +341,29 @@ export class ViewerConnection implements vscode.Disposable {
     if (this.state.filter !== wanted) return;
     this.post({ type: 'filterApplied', filter: wanted, reading: this.filterReading() });
     // A query that does not parse keeps the list as it was: no need to list again.
-    if (!this.set.filterProblem || total !== before) this.post({ type: 'listChanged', total, grown: false });
+    if (!this.set.filterProblem || total !== before) {
+      this.post({ type: 'listChanged', total, grown: false });
+      this.queueHistograms();
+    }
+  }
+
+  /**
+   * Sends the histograms of the list as it stands, if the strip is open: at once when none went
+   * out in the last HISTOGRAM_UPDATE_MS, else once at its end (changes meanwhile coalesce).
+   */
+  private queueHistograms(): void {
+    if (!this.histogramsOpen || this.histogramTimer !== undefined) return;
+    const wait = Math.max(0, this.histogramsSentAt + HISTOGRAM_UPDATE_MS - Date.now());
+    this.histogramTimer = setTimeout(() => {
+      this.histogramTimer = undefined;
+      if (!this.histogramsOpen || !this.ready) return;
+      this.histogramsSentAt = Date.now();
+      try {
+        this.post({ type: 'histograms', set: computeHistograms(this.set) });
+      } catch (e) {
+        logError('viewer: histograms', e);
+      }
+    }, wait);
   }
 
   /** Sets the filter text as if typed; before the webview is ready, it is applied on `ready`. */
@@ -386,6 +428,7 @@ export class ViewerConnection implements vscode.Disposable {
     if (!this.ctx.verdicts) return;
     await this.set.refreshVerdictsOf(file);
     this.post({ type: 'listChanged', total: this.set.filteredCount, grown: true });
+    this.queueHistograms();
     if (this.state.selectedKey !== null) await this.sendDetail(this.state.selectedKey);
   }
 

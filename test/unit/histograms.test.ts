@@ -222,3 +222,22 @@ test('few distinct values get a bar each; a range histogram has at most `bins` b
     await view.close();
   }
 });
+
+test('protocol: requestHistograms and histograms are checked like every message', async () => {
+  const { isHostMessage, isWebviewMessage } = await import('../../src/protocol/viewer');
+  assert.equal(isWebviewMessage({ type: 'requestHistograms', open: true }), true);
+  assert.equal(isWebviewMessage({ type: 'requestHistograms', open: 'yes' }), false);
+  const path = join(dir, 'proto.rollouts.jsonl');
+  writeFileSync(path, Array.from({ length: 64 }, (_, n) => benchLine(n, seededRandom(n))).join('\n') + '\n');
+  const view = await RolloutView.load([path], OPTS);
+  try {
+    const set = computeHistograms(view);
+    assert.equal(isHostMessage({ type: 'histograms', set: JSON.parse(JSON.stringify(set)) }), true);
+    const broken = JSON.parse(JSON.stringify(set)) as { histograms: { bars: { clause: unknown }[] }[] };
+    broken.histograms[0]!.bars[0]!.clause = { toString: 'x' };
+    assert.equal(isHostMessage({ type: 'histograms', set: broken }), false);
+    assert.equal(isHostMessage({ type: 'histograms', set: { ...set, unfilterable: [1] } }), false);
+  } finally {
+    await view.close();
+  }
+});

@@ -22,6 +22,10 @@ export interface ViewerEvents {
   'go-to-step': { step: number };
   /** The group view's Timeline / Compare… buttons. */
   'group-action': { action: 'timeline' | 'compare'; key: string };
+  /** The toolbar's Histograms toggle. */
+  'toggle-histograms': { open: boolean };
+  /** A histogram bar was clicked: set the filter text to its `apply` text. */
+  'histogram-bar': { apply: string };
 }
 
 export function emit<K extends keyof ViewerEvents>(from: EventTarget, name: K, detail: ViewerEvents[K]): void {

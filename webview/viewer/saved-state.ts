@@ -20,5 +20,6 @@ export function asViewerState(x: unknown): ViewerState | null {
     },
     scrollTop: typeof x.scrollTop === 'number' && Number.isFinite(x.scrollTop) ? Math.max(0, x.scrollTop) : 0,
     frame: typeof x.frame === 'string' ? (x.frame as ViewerState['frame']) : EMPTY_STATE.frame,
+    ...(x.histograms === true ? { histograms: true } : {}),
   };
 }

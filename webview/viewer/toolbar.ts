@@ -2,7 +2,8 @@
  * <grpo-toolbar>: the filter field (plain words, or a query in the language of docs/query.md,
  * whose errors show inline with their column), flag toggles, list order, jump to step, counts,
  * the follower's state (reading progress, then "following"), the banner of lines that could
- * not be read, and the adapters' notes about the input (information, not errors). Typing is debounced so the host filters once per pause, not once per key.
+ * not be read, and the adapters' notes about the input (information, not errors), and the
+ * toggle of the reward histograms strip. Typing is debounced so the host filters once per pause, not once per key.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -31,6 +32,7 @@ export class GrpoToolbar extends LitElement {
     noteCount: { attribute: false },
     badLinesOpen: { state: true },
     notesOpen: { state: true },
+    histogramsOpen: { attribute: false },
   };
 
   declare filter: RowFilter;
@@ -47,6 +49,7 @@ export class GrpoToolbar extends LitElement {
   declare live: LiveStatus | null;
   declare source: SourceInfo | null;
   declare reading: FilterReading;
+  declare histogramsOpen: boolean;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -65,6 +68,12 @@ export class GrpoToolbar extends LitElement {
     this.live = null;
     this.source = null;
     this.reading = { kind: 'none', message: null, column: null };
+    this.histogramsOpen = false;
+  }
+
+  /** The filter text is about to be set from elsewhere (a histogram bar): a typed change not sent yet is dropped. */
+  cancelPendingFilter(): void {
+    clearTimeout(this.timer);
   }
 
   focusFilter(): void {
@@ -163,6 +172,9 @@ export class GrpoToolbar extends LitElement {
         <button class="flag ${this.filter.order === 'newest' ? 'on' : ''}" data-testid="order-newest"
           aria-pressed=${this.filter.order === 'newest' ? 'true' : 'false'} title="Newest groups first"
           @click=${() => this.toggleOrder()}>${icon('arrow-up')}<span>Newest first</span></button>
+        <button class="flag ${this.histogramsOpen ? 'on' : ''}" data-testid="toggle-histograms"
+          aria-pressed=${this.histogramsOpen ? 'true' : 'false'} title="Reward histograms: click a bar to filter the list to it"
+          @click=${() => emit(this, 'toggle-histograms', { open: !this.histogramsOpen })}>${icon('graph')}<span>Histograms</span></button>
         <label class="step">Step <input type="text" inputmode="numeric" size="6" data-testid="go-to-step" aria-label="Go to step"
           title="Enter: select the first group of this step" @keydown=${this.onStepKey}></label>
         ${this.renderLive()}

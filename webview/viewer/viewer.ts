@@ -1,12 +1,12 @@
 /**
  * <grpo-viewer>: the root. The only component that talks to the host: it says `ready`, waits for
  * `init`, keeps the ViewerState (saved with setState on every change so a hidden or reloaded
- * panel comes back where it was), and hands rows and group details down to its children.
+ * panel comes back where it was), and hands rows, group details and histograms down to its children.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import {
   EMPTY_STATE, isHostMessage, type BadLine, type FilterReading, type GroupDetail, type HostMessage, type LiveStatus, type RowFilter, type SourceInfo, type SourceNote,
-  type ViewerState, type WebviewMessage,
+  type HistogramSet, type ViewerState, type WebviewMessage,
 } from '../../src/protocol/viewer';
 import type { ViewerEvents } from './events';
 import type { GrpoGroupList } from './group-list';
@@ -19,6 +19,7 @@ import { base } from './theme';
 import './toolbar';
 import './group-list';
 import './group-view';
+import './histograms';
 
 const SCROLL_SAVE_MS = 150;
 
@@ -28,12 +29,15 @@ export class GrpoViewer extends LitElement {
     detail: { state: true },
     loading: { state: true },
     error: { state: true },
+    histograms: { state: true },
   };
 
   declare ready: boolean;
   declare detail: GroupDetail | null;
   declare loading: boolean;
   declare error: string | null;
+  /** The last histograms the host sent (null until the first, while the strip is open). */
+  declare histograms: HistogramSet | null;
   private channel: HostChannel<HostMessage, WebviewMessage> | null = null;
   private stopListening: (() => void) | null = null;
   private state: ViewerState = EMPTY_STATE;
@@ -59,6 +63,13 @@ export class GrpoViewer extends LitElement {
     this.detail = null;
     this.loading = false;
     this.error = null;
+    this.histograms = null;
+    this.listen('toggle-histograms', (d) => this.showHistograms(d.open));
+    this.listen('histogram-bar', (d) => {
+      this.child<GrpoToolbar>('grpo-toolbar')?.cancelPendingFilter();
+      this.setFilter({ ...this.state.filter, text: d.apply });
+      this.requestUpdate();
+    });
     this.listen('select-group', (d) => this.select(d.key));
     this.listen('open-group', (d) => {
       if (d.key !== this.state.selectedKey) this.select(d.key);
@@ -124,6 +135,14 @@ export class GrpoViewer extends LitElement {
     this.channel?.post({ type: 'setFilter', filter });
   }
 
+  /** Opens or closes the histograms strip (kept in the saved state); the host sends them while it is open. */
+  private showHistograms(open: boolean): void {
+    this.changeState({ histograms: open });
+    if (!open) this.histograms = null;
+    this.channel?.post({ type: 'requestHistograms', open });
+    this.requestUpdate();
+  }
+
   private onHost(m: HostMessage): void {
     if (!this.ready && m.type !== 'init') return;
     switch (m.type) {
@@ -150,6 +169,11 @@ export class GrpoViewer extends LitElement {
           this.channel?.post({ type: 'selectGroup', key: m.state.selectedKey });
         }
         void this.updateComplete.then(() => this.child<GrpoGroupList>('grpo-group-list')?.restoreScroll(m.state.scrollTop));
+        this.histograms = null;
+        if (m.state.histograms) this.channel?.post({ type: 'requestHistograms', open: true });
+        break;
+      case 'histograms':
+        if (this.state.histograms) this.histograms = m.set;
         break;
       case 'rows':
         if (this.rows.accept(m.requestId, m.start, m.total, m.rows)) this.refreshList();
@@ -220,7 +244,8 @@ export class GrpoViewer extends LitElement {
         .totalCompletions=${this.totalCompletions} .badLines=${this.badLines} .badLineCount=${this.badLineCount}
         .notes=${this.notes} .noteCount=${this.noteCount}
         .defaultFile=${this.files[0] ?? ''} .live=${this.live} .source=${this.source} .reading=${this.reading}
-        title=${this.sourceTitle}></grpo-toolbar>
+        .histogramsOpen=${this.state.histograms === true} title=${this.sourceTitle}></grpo-toolbar>
+      ${this.state.histograms ? html`<grpo-histograms .set=${this.histograms}></grpo-histograms>` : nothing}
       ${this.error
         ? html`<div class="error" role="alert"><span>${this.error}</span><button aria-label="Dismiss" @click=${() => (this.error = null)}>×</button></div>`
         : nothing}
