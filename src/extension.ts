@@ -33,7 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       onConfigChange(() => void viewers.recomputeAll()),
       ...registerTraining(context),
       registerModelDownload(context),
-      ...registerRunOverview(context.extensionUri, viewers),
+      ...registerRunOverview(context.extensionUri, viewers, sources),
       ...registerPromptTimeline(context.extensionUri, viewers),
       ...registerJudge(context, judge, viewers),
       ...registerAlignmentDashboard(context.extensionUri, viewers, judge.onDidJudge),

@@ -118,6 +118,11 @@ export class RunOverviews implements vscode.Disposable {
     this.attach(panel, key);
   }
 
+  /** The source of the overview in the active editor tab, if one is. */
+  activeTarget(): string | undefined {
+    return [...this.open.values()].find((p) => p.panel.active)?.target;
+  }
+
   private attach(panel: vscode.WebviewPanel, target: string): void {
     const key = path.resolve(target);
     this.open.get(key)?.panel.dispose();

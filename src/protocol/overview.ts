@@ -52,7 +52,7 @@ export function isOverviewWebviewMessage(x: unknown): x is OverviewWebviewMessag
   return x.type === 'openStep' && typeof x.step === 'number' && Number.isInteger(x.step) && x.step >= 0;
 }
 
-function isStatus(x: unknown): x is OverviewStatus {
+export function isStatus(x: unknown): x is OverviewStatus {
   return (
     isObj(x) &&
     typeof x.unstepped === 'number' &&
@@ -66,7 +66,7 @@ function isStatus(x: unknown): x is OverviewStatus {
 
 const isSpread = (x: unknown): boolean => isObj(x) && typeof x.n === 'number' && typeof x.mean === 'number' && typeof x.std === 'number';
 
-function isStepSummary(x: unknown): x is StepSummary {
+export function isStepSummary(x: unknown): x is StepSummary {
   if (!isObj(x) || !isObj(x.rewards) || !isObj(x.logged) || !isObj(x.length)) return false;
   return (
     typeof x.step === 'number' &&

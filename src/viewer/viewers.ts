@@ -75,6 +75,11 @@ export class Viewers implements vscode.Disposable, vscode.CustomReadonlyEditorPr
     return this.attach(panel, [folder]);
   }
 
+  /** Every open viewer. */
+  all(): ViewerConnection[] {
+    return [...this.open];
+  }
+
   /** The open viewer following `target` (a file or folder path), if any. */
   find(target: string): ViewerConnection | undefined {
     const want = path.resolve(target);
