@@ -23,6 +23,7 @@ export function bundles({ production }) {
     { ...browser, entryPoints: { overview: 'webview/overview/main.ts' } },
     { ...browser, entryPoints: { timeline: 'webview/timeline/main.ts' } },
     { ...browser, entryPoints: { 'compare-runs': 'webview/compare-runs/main.ts' } },
+    { ...browser, entryPoints: { compare: 'webview/compare/main.ts' } },
     { ...browser, entryPoints: { alignment: 'webview/alignment/main.ts' } },
     { ...browser, entryPoints: { eval: 'webview/eval/main.ts' } },
   ];

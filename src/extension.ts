@@ -13,6 +13,7 @@ import { registerTraining } from './training/register';
 import { registerModelDownload } from './localModelDownload';
 import { registerRunOverview } from './overview/register';
 import { registerPromptTimeline } from './timeline/register';
+import { registerCompareCompletions } from './compare/register';
 import { registerAlignmentDashboard } from './judge/dashboard';
 import { createJudgeService, registerJudge } from './judge/register';
 import { registerEvaluation } from './eval/register';
@@ -35,6 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       registerModelDownload(context),
       ...registerRunOverview(context.extensionUri, viewers, sources),
       ...registerPromptTimeline(context.extensionUri, viewers),
+      ...registerCompareCompletions(context.extensionUri, viewers, sources),
       ...registerJudge(context, judge, viewers),
       ...registerAlignmentDashboard(context.extensionUri, viewers, judge.onDidJudge),
       ...registerEvaluation(context),

@@ -75,9 +75,11 @@ export interface PanelHtmlOptions {
   title: string;
   /** id and data-testid of the `<main>` the script fills. */
   rootId: string;
+  /** Also allow images from the webview's resource origin (a panel showing rollout images). */
+  media?: boolean;
 }
 
 /** A panel bundle's page (Run Metrics, Run Overview, Alignment): its stylesheet and a `<main>`. */
 export function panelHtml(o: PanelHtmlOptions): string {
-  return webviewShell({ cspSource: o.cspSource, nonce: o.nonce, scriptUri: o.scriptUri, styles: [{ href: o.styleUri }], title: o.title, root: { main: o.rootId } });
+  return webviewShell({ cspSource: o.cspSource, nonce: o.nonce, scriptUri: o.scriptUri, styles: [{ href: o.styleUri }], title: o.title, root: { main: o.rootId }, media: o.media });
 }

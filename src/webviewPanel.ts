@@ -17,12 +17,13 @@ import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from './panelHtml';
 import { log } from './log';
 
-export function loadPanel(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, o: { bundle: string; title: string; rootId: string }): void {
+/** `imageRoots`: folders whose images the page may show (the CSP then allows them; none by default). */
+export function loadPanel(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, o: { bundle: string; title: string; rootId: string; imageRoots?: vscode.Uri[] }): void {
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const asset = (ext: string) => panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, `${o.bundle}.${ext}`)).toString();
   panel.iconPath = vscode.Uri.joinPath(extensionUri, 'dist', 'media', 'grpo-studio.svg');
-  panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-  panel.webview.html = panelHtml({ cspSource: panel.webview.cspSource, nonce: makeNonce(), scriptUri: asset('js'), styleUri: asset('css'), title: o.title, rootId: o.rootId });
+  panel.webview.options = { enableScripts: true, localResourceRoots: [dist, ...(o.imageRoots ?? [])] };
+  panel.webview.html = panelHtml({ cspSource: panel.webview.cspSource, nonce: makeNonce(), scriptUri: asset('js'), styleUri: asset('css'), title: o.title, rootId: o.rootId, media: (o.imageRoots?.length ?? 0) > 0 });
 }
 
 export interface PanelChannelOptions<FromPage extends { type: string }> {

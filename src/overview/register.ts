@@ -69,7 +69,7 @@ function asPath(arg: unknown): string | undefined {
 }
 
 /** The runs to add to `chosen`: the workspace's rollout sources and the open viewers', or a dialog. */
-async function pickRuns(chosen: string[], viewers: Viewers, tree?: RolloutSourcesTree): Promise<string[] | undefined> {
+export async function pickRuns(chosen: string[], viewers: Viewers, tree?: RolloutSourcesTree): Promise<string[] | undefined> {
   const candidates = new Map<string, string>(); // path → format description
   for (const n of (await tree?.getChildren()) ?? []) candidates.set(n.uri.fsPath, n.format ?? '');
   for (const v of viewers.all()) if (!candidates.has(path.resolve(v.target))) candidates.set(path.resolve(v.target), 'open in a viewer');

@@ -10,6 +10,8 @@
 import { isStatus, isStepSummary, type OverviewStatus, type StepSummary } from './overview';
 
 export type { OverviewStatus, StepSummary } from './overview';
+// The shared step axis and the smoothing, computed the same way in the webview and the tests.
+export { emaSmooth, onSharedSteps, sharedSteps } from '../core/overview/compareRuns';
 
 /** The most runs one panel compares (more lines than this stop being readable). */
 export const MAX_COMPARED_RUNS = 4;

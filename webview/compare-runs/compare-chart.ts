@@ -5,8 +5,7 @@
  * cursor; it reports (run, step).
  */
 import uPlot from 'uplot';
-import { emaSmooth, onSharedSteps } from '../../src/core/overview/compareRuns';
-import type { StepSummary } from '../../src/protocol/compareRuns';
+import { emaSmooth, onSharedSteps, type StepSummary } from '../../src/protocol/compareRuns';
 import { chartCard, STEP_INCRS, themedAxis } from '../charts/step-chart';
 import { format, withAlpha } from '../overview/overview-chart';
 import { themeVar } from '../runs/theme';
