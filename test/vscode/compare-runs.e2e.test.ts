@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
@@ -147,7 +147,8 @@ test('compare runs: a native file and a verl folder on shared charts, aligned by
     const ema = want.map((run) => formatNumber(emaSmooth(run.map((s) => s.total.mean), 0.5).at(-1)!));
     assert.equal(latest, ema.join(' / '), 'the latest smoothed values are the EMA of the core\'s means');
     await waitUntil('both runs read', async () => (/reading/.test((await f.locator('[data-testid="compare-legend"]').textContent()) ?? '') ? undefined : true), 20_000, 200);
-    await wb.screenshot('compare-runs');
+    const shot = await wb.screenshot('compare-runs');
+    if (process.env.GRPO_STUDIO_DOC_SCREENSHOTS) copyFileSync(shot, join(REPO_ROOT, 'docs/images/compare-runs.png'));
 
     // The verl trainer writes step 40: its line reaches the native run's last step.
     verlStep(verl, 40);

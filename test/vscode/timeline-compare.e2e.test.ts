@@ -63,7 +63,8 @@ test('prompt timeline from the viewer, Compare from a timeline row (chains diffe
     ...r,
     step,
     group: `${step}/again`,
-    completion: step === 30 ? String(r.completion).replace(/dog/g, 'lamp post') : r.completion,
+    // Step 20: half the group answers A (wrong), so the reward spread moves over the steps.
+    completion: step === 30 ? String(r.completion).replace(/dog/g, 'lamp post') : Number(r.index) % 2 === 0 ? String(r.completion).replace(/<answer>[A-D]<\/answer>/, '<answer>A</answer>') : r.completion,
   })));
   const runA = join(ws, 'run-a.rollouts.jsonl');
   writeFileSync(runA, [...lines, ...again.map((r) => JSON.stringify(r))].join('\n') + '\n');
@@ -94,8 +95,11 @@ test('prompt timeline from the viewer, Compare from a timeline row (chains diffe
     });
     assert.match((await t.locator('[data-testid="timeline-facts"]').textContent()) ?? '', /^3 groups · 3 steps/);
     assert.ok((await t.locator('[data-testid="timeline-chart"]').count()) >= 3, 'charts drawn');
+    await wb.runCommand('View: Toggle Maximize Editor Group');
+    await new Promise((r) => setTimeout(r, 800));
     const timelineShot = await wb.screenshot('prompt-timeline');
     if (process.env.GRPO_STUDIO_DOC_SCREENSHOTS) copyFileSync(timelineShot, join(REPO_ROOT, 'docs/images/prompt-timeline.png'));
+    await wb.runCommand('View: Toggle Maximize Editor Group');
 
     // Compare step 10 with step 30 from the timeline's row.
     await t.locator('[data-testid="timeline-row"][data-key="30/again"] [data-testid="timeline-compare"]').click();
@@ -115,8 +119,11 @@ test('prompt timeline from the viewer, Compare from a timeline row (chains diffe
     const boxes = Number(await c.locator('[data-testid="compare-image"]').getAttribute('data-boxes'));
     assert.ok(boxes >= 2, `both groups' boxes on the image (${boxes})`);
     assert.ok((await c.locator('[data-testid="compare-image"] rect.side-0').count()) > 0 && (await c.locator('[data-testid="compare-image"] rect.side-1').count()) > 0, 'boxes of each side');
+    await wb.runCommand('View: Toggle Maximize Editor Group');
+    await new Promise((r) => setTimeout(r, 800));
     const compareShot = await wb.screenshot('compare-completions');
     if (process.env.GRPO_STUDIO_DOC_SCREENSHOTS) copyFileSync(compareShot, join(REPO_ROOT, 'docs/images/compare-completions.png'));
+    await wb.runCommand('View: Toggle Maximize Editor Group');
 
     // The viewer's Compare…: the same prompt in another run (found by prompt identity).
     await wb.openFile('run-a.rollouts.jsonl');

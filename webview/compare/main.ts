@@ -193,9 +193,15 @@ function draw(m: CompareHostMessage): void {
   if (!m.samePrompt) parts.push(el('p', 'problem', 'The two groups ask different prompts: differences in the chains may come from the prompt.'));
   const prompt = el('div', 'prompt', a.detail?.promptText ?? b.detail?.promptText ?? '');
   prompt.dataset.testid = 'compare-prompt';
-  parts.push(prompt, summary(m.sides));
   const fig = figure(m.sides);
-  if (fig) parts.push(fig);
+  const top = el('div', fig ? 'top' : 'top no-image');
+  const facts2 = el('div');
+  const scroll = el('div', 'scroll');
+  scroll.append(summary(m.sides));
+  facts2.append(prompt, scroll);
+  if (fig) top.append(fig);
+  top.append(facts2);
+  parts.push(top);
   const left = a.detail?.completions ?? [];
   const right = b.detail?.completions ?? [];
   const changed = m.diffs.filter((d: ChainDiff) => d.left.some((s) => s.changed) || d.right.some((s) => s.changed)).length;

@@ -65,6 +65,7 @@ function chartDefs(t: TimelineData): TimelineChartDef[] {
   defs.push({
     key: 'verdicts',
     title: 'Verdicts',
+    counts: true,
     series: [
       { label: 'misaligned', colour: 'red', value: (g) => g.verdicts.misaligned },
       { label: 'aligned', colour: 'green', value: (g) => g.verdicts.aligned },

@@ -26,6 +26,8 @@ export interface TimelineChartDef {
   title: string;
   series: TimelineSeries[];
   band?: [number, number];
+  /** Counts: the axis starts at 0 and a flat series sits at the bottom, not mid-chart. */
+  counts?: boolean;
 }
 
 export class TimelineChart {
@@ -82,7 +84,7 @@ export class TimelineChart {
         height: HEIGHT,
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { size: 6 } },
-        scales: { x: { time: false }, y: { range: (_u, min, max) => (min === null || max === null || !Number.isFinite(min) ? [0, 1] : min === max ? [min - 0.5, max + 0.5] : uPlot.rangeNum(min, max, 0.1, true)) } },
+        scales: { x: { time: false }, y: { range: (_u, min, max) => (min === null || max === null || !Number.isFinite(min) ? [0, 1] : this.def.counts ? [0, Math.max(1, max * 1.15)] : min === max ? [min - 0.5, max + 0.5] : uPlot.rangeNum(min, max, 0.1, true)) } },
         series: [
           { label: 'step' },
           ...this.def.series.map((s): uPlot.Series => ({
