@@ -247,6 +247,24 @@ export class Workbench {
     await box.waitFor({ state: 'hidden', timeout: 10_000 });
   }
 
+  /**
+   * In a multi-select quick pick that is showing, ticks the rows whose label is each of `labels`
+   * and clicks OK (not Enter: Enter on the focused checkbox would untick it).
+   */
+  async tickAndAccept(labels: readonly string[]): Promise<void> {
+    for (const label of labels) {
+      const row = this.page.locator(`.quick-input-list .monaco-list-row[aria-label^="${label},"]`);
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+      await waitUntil(`${label} ticked`, async () => {
+        if ((await row.getAttribute('aria-checked')) === 'true') return true;
+        await row.locator('.monaco-checkbox').click();
+        await new Promise((r) => setTimeout(r, 300));
+        return (await row.getAttribute('aria-checked')) === 'true' ? true : undefined;
+      }, 10_000, 100);
+    }
+    await this.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
+  }
+
   /** Opens a workspace file with its default editor through Quick Open. */
   async openFile(relativePath: string): Promise<void> {
     await this.pick(relativePath, relativePath.split('/').pop() ?? relativePath);

@@ -117,18 +117,7 @@ test('compare runs: a native file and a verl folder on shared charts, aligned by
     await input.fill('>GRPO Studio: Compare Runs');
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Compare Runs' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await wb.page.keyboard.press('Enter');
-    for (const label of ['run-a.rollouts.jsonl', 'rollout']) {
-      const row = wb.page.locator(`.quick-input-list .monaco-list-row[aria-label^="${label},"]`);
-      await row.waitFor({ state: 'visible', timeout: 30_000 });
-      await waitUntil(`${label} ticked`, async () => {
-        if ((await row.getAttribute('aria-checked')) === 'true') return true;
-        await row.locator('.monaco-checkbox').click();
-        await new Promise((r) => setTimeout(r, 300));
-        return (await row.getAttribute('aria-checked')) === 'true' ? true : undefined;
-      }, 10_000, 100);
-    }
-    // OK, not Enter: Enter on the focused checkbox would untick it.
-    await wb.page.locator('.quick-input-widget .quick-input-action a, .quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
+    await wb.tickAndAccept(['run-a.rollouts.jsonl', 'rollout']);
 
     const f = await wb.webviewFrame(async (fr) => (await fr.locator('[data-testid="compare-runs"]').count()) > 0);
     await expectRuns(f, want);

@@ -133,15 +133,7 @@ test('prompt timeline from the viewer, Compare from a timeline row (chains diffe
     await another.waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: /^step (20|30)/ }).count(), 2, 'the two other steps of this run are offered');
     await another.click();
-    const row = wb.page.locator('.quick-input-list .monaco-list-row[aria-label^="run-b.rollouts.jsonl,"]');
-    await row.waitFor({ state: 'visible', timeout: 20_000 });
-    await waitUntil('run-b ticked', async () => {
-      if ((await row.getAttribute('aria-checked')) === 'true') return true;
-      await row.locator('.monaco-checkbox').click();
-      await new Promise((r) => setTimeout(r, 300));
-      return (await row.getAttribute('aria-checked')) === 'true' ? true : undefined;
-    }, 10_000, 100);
-    await wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
+    await wb.tickAndAccept(['run-b.rollouts.jsonl']);
     const c2 = await wb.webviewFrame(async (fr) => (await fr.locator('[data-testid="compare-facts"]').count()) > 0 && /step 5 · group 5\/0/.test((await fr.locator('[data-testid="compare-facts"]').textContent()) ?? ''));
     assert.match((await c2.locator('[data-testid="compare-facts"]').textContent()) ?? '', /run-a\.rollouts\.jsonl · step 10 · group 10\/0 ↔ run-b\.rollouts\.jsonl · step 5 · group 5\/0/);
     const m2 = (await c2.locator('[data-testid="compare-card"][data-side="right"] mark').allTextContents()).join(' ');

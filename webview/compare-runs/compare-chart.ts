@@ -7,7 +7,7 @@
 import uPlot from 'uplot';
 import { emaSmooth, onSharedSteps, type StepSummary } from '../../src/protocol/compareRuns';
 import { chartCard, STEP_INCRS, themedAxis } from '../charts/step-chart';
-import { format, withAlpha } from '../overview/overview-chart';
+import { format, withAlpha, yRange } from '../overview/overview-chart';
 import { themeVar } from '../runs/theme';
 
 const HEIGHT = 170;
@@ -126,16 +126,4 @@ export class CompareChart {
     this.plot?.destroy();
     this.root.remove();
   }
-}
-
-function yRange(percent: boolean | undefined): uPlot.Range.Function {
-  return (_u, min, max) => {
-    if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
-    if (percent) return [0, Math.min(1, Math.max(0.05, max * 1.15))];
-    if (min === max) {
-      const half = Math.max(0.5, Math.abs(min) * 0.1);
-      return [min - half, max + half];
-    }
-    return uPlot.rangeNum(min, max, 0.1, true);
-  };
 }

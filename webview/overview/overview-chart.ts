@@ -121,7 +121,7 @@ export class OverviewChart {
  * most 100%); anything else padded around its values, and a flat series (all equal, often 0)
  * centred in a unit-sized window instead of uPlot's 0–100 guess.
  */
-function yRange(percent: boolean | undefined): uPlot.Range.Function {
+export function yRange(percent: boolean | undefined): uPlot.Range.Function {
   return (_u, min, max) => {
     if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return percent ? [0, 1] : [0, 1];
     if (percent) return [0, Math.min(1, Math.max(0.05, max * 1.15))];
