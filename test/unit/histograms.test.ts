@@ -18,6 +18,7 @@ import type { RolloutRecord } from '../../src/core/schema/record';
 import type { RowFilter } from '../../src/core/view/types';
 import { benchLine } from '../../bench/generate';
 import { seededRandom } from './index-records';
+import { scoreRecord, type RewardName } from '../../src/core/rewards/variants';
 
 const OPTS: ScoreOptions = { variant: 'grounding', matching: 'seed', minPixels: 3136, maxPixels: 12845056 };
 const FIXTURES = join(__dirname, '../fixtures/trainers');
@@ -31,6 +32,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A record's value of a column as written (the total: `reward`, else the sum of the rewards), or undefined. */
 function valueOf(rec: RolloutRecord, column: string): number | undefined {
   if (column === 'advantage') return rec.advantage ?? undefined;
+  // Recomputed: the reward functions applied to the record here, not read from the index.
+  if (column === 'score') return scoreRecord(rec, 'grounding', OPTS).reward;
+  if (column.startsWith('score.')) return scoreRecord(rec, 'grounding', OPTS).rewards[column.slice('score.'.length) as RewardName];
   if (column === 'reward') {
     if (rec.reward !== undefined && rec.reward !== null) return rec.reward;
     const vs = Object.values(rec.rewards ?? {});
@@ -127,7 +131,8 @@ test('a generated native file, scanned and scored as the viewer opens it: bars e
   try {
     const set = computeHistograms(view);
     assert.deepEqual(set.histograms.map((h) => [h.column, h.kind]), [
-      ['reward', 'range'], ['reward.accuracy', 'values'], ['reward.format', 'values'], ['reward.bbox', 'range'], ['advantage', 'range'],
+      ['reward', 'range'], ['reward.accuracy', 'values'], ['reward.format', 'values'], ['reward.bbox', 'range'],
+      ['score', 'range'], ['score.accuracy', 'values'], ['score.format', 'values'], ['score.bbox', 'range'], ['advantage', 'range'],
     ]);
     const bbox = set.histograms.find((h) => h.column === 'reward.bbox')!;
     assert.deepEqual(bbox.bars.map((b) => b.label), ['[0, 0.1)', '[0.1, 0.2)', '[0.2, 0.3)', '[0.3, 0.4)', '[0.4, 0.5)', '[0.5, 0.6)', '[0.6, 0.7)', '[0.7, 0.8)', '[0.8, 0.9)', '[0.9, 1]']);
@@ -176,8 +181,8 @@ async function sourceView(source: string): Promise<{ view: RolloutView; records:
 
 test('non-native sources (a TRL run, a verl folder): bars equal an independent count, clauses select exactly the bars', { timeout: 120_000 }, async () => {
   for (const [name, source, want] of [
-    ['trl', join(FIXTURES, 'trl/plain'), ['reward', 'reward.accuracy_reward', 'reward.format_reward', 'advantage']],
-    ['verl', join(FIXTURES, 'verl/rollout'), ['reward']],
+    ['trl', join(FIXTURES, 'trl/plain'), ['reward', 'reward.accuracy_reward', 'reward.format_reward', 'score', 'score.accuracy', 'score.format', 'score.bbox', 'advantage']],
+    ['verl', join(FIXTURES, 'verl/rollout'), ['reward', 'score', 'score.accuracy', 'score.format', 'score.bbox']],
   ] as const) {
     const { view, records } = await sourceView(source);
     try {
@@ -213,7 +218,7 @@ test('few distinct values get a bar each; a range histogram has at most `bins` b
   try {
     const set = computeHistograms(view, { bins: 8 });
     assert.deepEqual(set.unfilterable, ['odd/name'], 'a name the query cannot spell has no histogram');
-    assert.deepEqual(set.histograms.map((h) => [h.column, h.kind]), [['reward', 'range'], ['reward.format', 'values'], ['reward.tiny', 'range'], ['advantage', 'range']]);
+    assert.deepEqual(set.histograms.map((h) => [h.column, h.kind]), [['reward', 'range'], ['reward.format', 'values'], ['reward.tiny', 'range'], ['score', 'values'], ['score.accuracy', 'values'], ['score.format', 'values'], ['score.bbox', 'values'], ['advantage', 'range']]);
     const adv = set.histograms.find((h) => h.column === 'advantage')!;
     assert.equal(adv.missing, 80);
     for (const h of set.histograms) if (h.kind === 'range') assert.ok(h.bars.length >= 2 && h.bars.length <= 8, `${h.column}: ${h.bars.length} bars`);

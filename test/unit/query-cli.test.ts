@@ -7,6 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scoreRecord } from '../../src/core/rewards/variants';
+import { DEFAULT_SCORE_OPTIONS } from '../../src/core/rewards/scoreDefaults';
+import type { RolloutRecord } from '../../src/core/schema/record';
 
 const ROOT = join(__dirname, '../..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -17,14 +20,14 @@ function cli(...args: string[]): { code: number | null; out: string; err: string
 
 let dir = '';
 let file = '';
-const records: Array<{ step: number; group: string; index: number; completion: string; rewards: { accuracy: number; bbox: number }; reward: number }> = [];
+const records: Array<{ step: number; group: string; index: number; completion: string; solution: string; rewards: { accuracy: number; bbox: number }; reward: number }> = [];
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'query-cli-'));
   const lines: string[] = [];
   for (let step = 0; step < 6; step++) {
     for (let k = 0; k < 4; k++) {
       const bbox = ((step * 4 + k) % 7) / 10;
-      const rec = { step, group: `${step}/0`, index: k, completion: `<think>The café sign is ${k % 2 ? 'left of' : 'right of'}\nthe door</think> <answer>${k % 2 ? 'left' : 'right'}</answer>`, rewards: { accuracy: k % 2, bbox }, reward: (k % 2) + bbox };
+      const rec = { step, group: `${step}/0`, index: k, completion: `<think>The café sign is ${k % 2 ? 'left of' : 'right of'}\nthe door</think> <answer>${k % 2 ? 'left' : 'right'}</answer>`, solution: `<answer>${step === 5 ? 'right' : 'left'}</answer>`, rewards: { accuracy: k % 2, bbox }, reward: (k % 2) + bbox };
       records.push(rec);
       lines.push(JSON.stringify({ v: 1, ...rec }));
     }
@@ -69,4 +72,22 @@ test('query: numeric and text queries through the index, each output, bad lines 
   assert.match(typo.err, /no reward function "bboxx" in this file \(logged: accuracy, bbox\)/);
   assert.equal(cli('query', join(dir, 'missing.jsonl'), 'step > 1').code, 2);
   assert.equal(cli('query', file, 'step > 1', '--json', '--count').code, 2, 'outputs exclude each other');
+});
+
+test('query: score and score.<name> are the recomputed rewards (scored first), as the reward functions give them; an unknown one is named', () => {
+  const scored = records.map((r) => scoreRecord({ v: 1, ...r } as unknown as RolloutRecord, 'grounding', { ...DEFAULT_SCORE_OPTIONS, matching: 'seed' }));
+  const count = (pred: (s: (typeof scored)[number]) => boolean) => String(scored.filter(pred).length);
+  assert.ok(scored.some((s) => s.rewards.accuracy === 1) && scored.some((s) => s.rewards.accuracy === 0), 'both accuracies occur');
+  const acc = cli('query', file, 'score.accuracy == 1', '--count');
+  assert.equal(acc.code, 0, acc.err);
+  assert.equal(acc.out.trim(), count((s) => s.rewards.accuracy === 1));
+  const total = cli('query', file, 'score >= 1 and step < 4', '--count');
+  assert.equal(total.out.trim(), String(scored.filter((s, i) => Math.fround(s.reward) >= 1 && records[i]!.step < 4).length));
+  // Logged and recomputed side by side: where the trainer's accuracy disagrees with ours.
+  const disagree = cli('query', file, 'reward.accuracy == 1 and score.accuracy == 0', '--count');
+  assert.equal(disagree.out.trim(), String(scored.filter((s, i) => records[i]!.rewards.accuracy === 1 && s.rewards.accuracy === 0).length));
+  assert.ok(Number(disagree.out.trim()) > 0, 'step 5 logs accuracy 1 for a wrong answer');
+  const unknown = cli('query', file, 'score.iou > 0');
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.err, /no recomputed reward "iou" \(recomputed: accuracy, format, bbox\) \(column 7\)/);
 });

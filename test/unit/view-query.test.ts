@@ -270,7 +270,7 @@ test('sort:<column> asc|desc orders groups by their matching completions\' value
     }
   }
   await view.close();
-  assert.deepEqual(readFilterText('step > 1 sort:colour'), { kind: 'error', message: 'cannot sort by "colour" (sort by step, index, reward, advantage, length, line, reward.<name>) (column 15)', column: 15 });
+  assert.deepEqual(readFilterText('step > 1 sort:colour'), { kind: 'error', message: 'cannot sort by "colour" (sort by step, index, reward, advantage, length, line, score, reward.<name>, score.<name>) (column 15)', column: 15 });
 });
 
 test('verdict and verdict_type in the viewer\'s filter: each state and type against the verdicts set, refused by the index', async () => {

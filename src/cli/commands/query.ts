@@ -188,10 +188,11 @@ async function queryRecords(
   return r.matches.length > 0 ? 0 : 1;
 }
 
-/** `mismatch` and `zero_variance` (where totals are not all logged) need the recomputed scores. */
+/** `mismatch`, `zero_variance` (where totals are not all logged) and `score`/`score.<name>` need the recomputed scores. */
 function mentionsScores(node: QueryNode): boolean {
   if (node.kind === 'and' || node.kind === 'or') return mentionsScores(node.left) || mentionsScores(node.right);
   if (node.kind === 'not') return mentionsScores(node.arg);
+  if (node.kind === 'compare') return node.column === 'score' || node.column.startsWith('score.');
   return node.kind === 'flag' && (node.flag === 'mismatch' || node.flag === 'zero_variance');
 }
 

@@ -98,6 +98,12 @@ function checkColumns(index: RolloutIndex, node: QueryNode, verdicts: boolean): 
       const known = index.rewardNames.length ? index.rewardNames.join(', ') : 'none logged yet';
       throw new QueryError(`no reward function "${fn}" in this file (logged: ${known})`, node.at + 'reward.'.length);
     }
+  } else if (node.kind === 'compare' && node.column.startsWith('score.')) {
+    // Known once a row is scored (the variant's functions); before that it matches nothing yet.
+    const fn = node.column.slice('score.'.length);
+    if (index.scored.size > 0 && !index.scored.has(fn)) {
+      throw new QueryError(`no recomputed reward "${fn}" (recomputed: ${[...index.scored.keys()].join(', ')})`, node.at + 'score.'.length);
+    }
   }
 }
 
@@ -190,7 +196,13 @@ export function numericColumn(index: RolloutIndex, column: NumericColumn): { dat
     case 'advantage': return { data: index.advantage.data, float: true, minusOneAbsent: false };
     case 'length': return { data: index.length.data, float: false, minusOneAbsent: false };
     case 'line': return { data: index.line.data, float: false, minusOneAbsent: false };
+    case 'score': return { data: index.scoredTotal.data, float: true, minusOneAbsent: false };
     default: {
+      if (column.startsWith('score.')) {
+        // NaN (not scored) until the scoring pass fills it: matches no comparison.
+        const scored = index.scored.get(column.slice('score.'.length));
+        return { data: scored ? scored.data : new Float32Array(index.count).fill(NaN), float: true, minusOneAbsent: false };
+      }
       const col = index.rewards.get(column.slice('reward.'.length));
       if (!col) throw new QueryError(`no reward function "${column}"`, 1);
       return { data: col.data, float: true, minusOneAbsent: false };
@@ -201,6 +213,7 @@ export function numericColumn(index: RolloutIndex, column: NumericColumn): { dat
 /** Row `i`'s value of a numeric column as queries and sorting read it (NaN when absent). */
 export function columnValue(index: RolloutIndex, column: NumericColumn, i: number): number {
   if (column.startsWith('reward.') && !index.rewards.has(column.slice('reward.'.length))) return NaN;
+  if (column.startsWith('score.') && !index.scored.has(column.slice('score.'.length))) return NaN;
   const { data, minusOneAbsent } = numericColumn(index, column);
   const v = data[i]!;
   return minusOneAbsent && v === -1 ? NaN : v;

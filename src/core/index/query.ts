@@ -8,7 +8,8 @@
 
 export type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type FlagName = 'format_ok' | 'zero_variance' | 'mismatch';
-export type NumericColumn = 'step' | 'index' | 'reward' | 'advantage' | 'length' | 'line' | `reward.${string}`;
+/** `reward`/`reward.<name>`: what the trainer logged; `score`/`score.<name>`: what we recomputed. */
+export type NumericColumn = 'step' | 'index' | 'reward' | 'advantage' | 'length' | 'line' | 'score' | `reward.${string}` | `score.${string}`;
 export type TextField = 'text' | 'completion' | 'prompt';
 /** Judge verdicts: known where verdicts are loaded (the viewer), not in the byte index. */
 export type VerdictField = 'verdict' | 'verdict_type';
@@ -54,7 +55,9 @@ export class QueryError extends Error {
   }
 }
 
-export const NUMERIC_COLUMNS = ['step', 'index', 'reward', 'advantage', 'length', 'line'] as const;
+export const NUMERIC_COLUMNS = ['step', 'index', 'reward', 'advantage', 'length', 'line', 'score'] as const;
+/** A per-function column: a logged reward or a recomputed one. */
+export const PER_FUNCTION = /^(reward|score)\../;
 export const FLAGS: readonly FlagName[] = ['format_ok', 'zero_variance', 'mismatch'];
 const TEXT_FIELDS: readonly TextField[] = ['text', 'completion', 'prompt'];
 
@@ -243,8 +246,8 @@ class Parser {
       if (!this.opts.verdicts) throw verdictsNotLoaded(name, t.at);
       return this.verdictMatch(name as VerdictField, t.at);
     }
-    if (!(NUMERIC_COLUMNS as readonly string[]).includes(name) && !/^reward\../.test(name)) {
-      const all = [...NUMERIC_COLUMNS, 'reward.<name>', 'group', ...FLAGS, ...TEXT_FIELDS, ...(this.opts.verdicts ? VERDICT_FIELDS : []), ...(this.opts.meta ? ['meta.<key>'] : [])];
+    if (!(NUMERIC_COLUMNS as readonly string[]).includes(name) && !PER_FUNCTION.test(name)) {
+      const all = [...NUMERIC_COLUMNS, 'reward.<name>', 'score.<name>', 'group', ...FLAGS, ...TEXT_FIELDS, ...(this.opts.verdicts ? VERDICT_FIELDS : []), ...(this.opts.meta ? ['meta.<key>'] : [])];
       throw new QueryError(`unknown column "${name}" (columns: ${all.join(', ')})`, t.at);
     }
     const op = this.compareOp(name);

@@ -3,7 +3,7 @@
  * optional trailing `sort:<column> [asc|desc]`. The query runs on the index's one evaluator
  * (src/core/index/filter.ts); a reward function or meta key no record logged is an error here.
  */
-import { FLAGS, NUMERIC_COLUMNS, parseQuery, QueryError, type NumericColumn, type QueryNode } from '../index/query';
+import { FLAGS, NUMERIC_COLUMNS, parseQuery, PER_FUNCTION, QueryError, type NumericColumn, type QueryNode } from '../index/query';
 
 /** `sort:<column> [asc|desc]` at the end of the filter text: groups by their matching completions' value. */
 export interface SortSpec {
@@ -28,8 +28,8 @@ export function readSort(text: string): { rest: string; sort?: SortSpec } | { me
   const m = SORT.exec(text);
   if (!m) return { rest: text };
   const column = m[1]!;
-  if (!(NUMERIC_COLUMNS as readonly string[]).includes(column) && !/^reward\../.test(column)) {
-    return { message: `cannot sort by "${column}" (sort by ${[...NUMERIC_COLUMNS, 'reward.<name>'].join(', ')}) (column ${m.index + m[0].indexOf(':') + 2})`, column: m.index + m[0].indexOf(':') + 2 };
+  if (!(NUMERIC_COLUMNS as readonly string[]).includes(column) && !PER_FUNCTION.test(column)) {
+    return { message: `cannot sort by "${column}" (sort by ${[...NUMERIC_COLUMNS, 'reward.<name>', 'score.<name>'].join(', ')}) (column ${m.index + m[0].indexOf(':') + 2})`, column: m.index + m[0].indexOf(':') + 2 };
   }
   return { rest: text.slice(0, m.index), sort: { column: column as NumericColumn, descending: (m[2] ?? 'asc').toLowerCase() === 'desc' } };
 }

@@ -1,7 +1,8 @@
 /**
  * The rollout viewer's reward histograms (docs/query.md, "Histograms"): for the source's
  * completions, one histogram per numeric column the viewer's filter can name and that holds
- * values — the total `reward`, each `reward.<name>`, and `advantage` when logged — with counts
+ * values — the logged total `reward`, each `reward.<name>`, the recomputed `score` and each
+ * `score.<name>`, and `advantage` when logged — with counts
  * for the whole list and for the filtered list, and for each bar the filter clause that selects
  * exactly its completions.
  *
@@ -148,6 +149,12 @@ export function computeHistograms(view: RolloutView, opts: HistogramOptions = {}
   for (const name of index.rewards.keys()) {
     if (!names.has(name)) continue;
     if (nameable(`reward.${name}`)) columns.push(`reward.${name}`);
+    else unfilterable.push(name);
+  }
+  // What we recomputed (the viewer's numbers), beside what the trainer logged.
+  columns.push('score');
+  for (const name of index.scored.keys()) {
+    if (nameable(`score.${name}`)) columns.push(`score.${name}`);
     else unfilterable.push(name);
   }
   columns.push('advantage');
