@@ -58,7 +58,7 @@ class CompareRunsPanel implements vscode.Disposable {
     const run = this.runs?.[i];
     if (!run) return; // an update while the runs are still being set up: `show` carries it
     run.info.format = run.lease.live.format;
-    this.channel?.post({ type: 'steps', run: i, reset: u.reset, steps: u.steps, status: status(u) });
+    this.channel?.post({ type: 'steps', run: i, reset: u.reset, steps: u.steps, status: status(u), format: run.info.format });
   }
 
   private showMessage(): CompareRunsHostMessage {

@@ -30,7 +30,8 @@ export type CompareRunsWebviewMessage = { type: 'ready' } | { type: 'openStep'; 
 // ---- host → webview -------------------------------------------------------------------------
 export type CompareRunsHostMessage =
   | { type: 'show'; runs: ComparedRun[]; variant: string; rewards: string[]; steps: StepSummary[][]; status: OverviewStatus[] }
-  | { type: 'steps'; run: number; reset: boolean; steps: StepSummary[]; status: OverviewStatus };
+  /** `format`: the run's format as known now (detected once its first file is read). */
+  | { type: 'steps'; run: number; reset: boolean; steps: StepSummary[]; status: OverviewStatus; format: string | null };
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isRunIndex = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < MAX_COMPARED_RUNS;
@@ -48,7 +49,7 @@ const isRun = (x: unknown): x is ComparedRun =>
 /** Webview side: what arrives on `message` is checked before it is drawn. */
 export function isCompareRunsHostMessage(x: unknown): x is CompareRunsHostMessage {
   if (!isObj(x)) return false;
-  if (x.type === 'steps') return isRunIndex(x.run) && typeof x.reset === 'boolean' && Array.isArray(x.steps) && x.steps.every(isStepSummary) && isStatus(x.status);
+  if (x.type === 'steps') return isRunIndex(x.run) && typeof x.reset === 'boolean' && (x.format === null || typeof x.format === 'string') && Array.isArray(x.steps) && x.steps.every(isStepSummary) && isStatus(x.status);
   return (
     x.type === 'show' &&
     Array.isArray(x.runs) && x.runs.length >= 1 && x.runs.length <= MAX_COMPARED_RUNS && x.runs.every(isRun) &&

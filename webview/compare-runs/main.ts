@@ -202,6 +202,8 @@ channel.listen((m) => {
     if (m.reset) run.clear();
     for (const s of m.steps) run.set(s.step, s);
     status[m.run] = m.status;
+    const r = runs[m.run];
+    if (r) r.format = m.format;
   }
   describe();
   scheduleDraw();
