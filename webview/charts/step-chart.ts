@@ -54,3 +54,24 @@ export function formatNumber(v: number): string {
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
   return String(Number(v.toPrecision(4)));
 }
+
+/** What `followLayout` needs of a chart: its card, a new width, new theme colours. */
+export interface LaidOutChart {
+  readonly root: HTMLElement;
+  resize(width: number): void;
+  recolour(): void;
+}
+
+/**
+ * Keeps the charts of `grid` sized to their cards and coloured by the theme: VS Code swaps the
+ * body's theme class (vscode-light / vscode-dark / high contrast). `charts()` is read each time,
+ * so a page that rebuilds its charts passes a getter.
+ */
+export function followLayout(grid: HTMLElement, charts: () => readonly LaidOutChart[]): void {
+  new ResizeObserver(() => {
+    for (const c of charts()) c.resize(c.root.clientWidth - 18);
+  }).observe(grid);
+  new MutationObserver(() => {
+    for (const c of charts()) c.recolour();
+  }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+}

@@ -13,6 +13,7 @@ import './compare-runs.css';
 import { isCompareRunsHostMessage, sharedSteps, type ComparedRun, type CompareRunsHostMessage, type CompareRunsWebviewMessage, type OverviewStatus, type StepSummary } from '../../src/protocol/compareRuns';
 import { chartDefs } from '../overview/chart-defs';
 import { HostChannel } from '../shared/host-channel';
+import { followLayout } from '../charts/step-chart';
 import { format } from '../overview/overview-chart';
 import { CompareChart, RUN_COLOURS, type CompareChartDef } from './compare-chart';
 
@@ -178,13 +179,7 @@ smooth.addEventListener('input', () => {
   scheduleDraw();
 });
 
-new ResizeObserver(() => {
-  for (const c of charts) c.resize(c.root.clientWidth - 18);
-}).observe(grid);
-
-new MutationObserver(() => {
-  for (const c of charts) c.recolour();
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+followLayout(grid, () => charts);
 
 channel.listen((m) => {
   if (m.type === 'show') {

@@ -11,6 +11,7 @@ import './overview.css';
 import { isOverviewHostMessage, type OverviewHostMessage, type OverviewSource, type OverviewStatus, type OverviewWebviewMessage, type StepSummary } from '../../src/protocol/overview';
 import { chartDefs } from './chart-defs';
 import { HostChannel } from '../shared/host-channel';
+import { followLayout } from '../charts/step-chart';
 import { OverviewChart } from './overview-chart';
 import { StepsTable } from './steps-table';
 
@@ -89,14 +90,7 @@ function scheduleDraw(): void {
   });
 }
 
-new ResizeObserver(() => {
-  for (const c of charts) c.resize(c.root.clientWidth - 18);
-}).observe(grid);
-
-// VS Code swaps the body's theme class (vscode-light / vscode-dark / high contrast): recolour.
-new MutationObserver(() => {
-  for (const c of charts) c.recolour();
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+followLayout(grid, () => charts);
 
 channel.listen((m) => {
   status = m.status;

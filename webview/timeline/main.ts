@@ -11,7 +11,7 @@ import '../charts/step-chart.css';
 import './timeline.css';
 import { isTimelineHostMessage, type TimelineData, type TimelineGroup, type TimelineHostMessage, type TimelineSource, type TimelineWebviewMessage } from '../../src/protocol/timeline';
 import { HostChannel } from '../shared/host-channel';
-import { formatNumber } from '../charts/step-chart';
+import { followLayout, formatNumber } from '../charts/step-chart';
 import { TimelineChart, type TimelineChartDef } from './timeline-chart';
 
 const channel = new HostChannel<TimelineHostMessage, TimelineWebviewMessage>(isTimelineHostMessage);
@@ -177,13 +177,7 @@ function draw(m: Extract<TimelineHostMessage, { type: 'show' }>): void {
   });
 }
 
-new ResizeObserver(() => {
-  for (const c of charts) c.resize(c.root.clientWidth - 18);
-}).observe(grid);
-
-new MutationObserver(() => {
-  for (const c of charts) c.recolour();
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+followLayout(grid, () => charts);
 
 channel.listen((m) => {
   if (m.type === 'error') {
